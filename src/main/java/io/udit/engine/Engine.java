@@ -1,0 +1,66 @@
+package io.udit.engine;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.openblas.global.openblas;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The one place libtorch is loaded. Every entry point and test calls {@link #init()} before touching a tensor.
+ *
+ * <p>Why extract first: on a cold cache JavaCPP dlopens libtorch.so before libtorch_cpu.so sits beside it, and
+ * the dynamic linker may then pick a system libtorch (Debian's python3-torch ships one): SIGSEGV in System.load.
+ */
+public final class Engine {
+    private Engine() {}
+
+    /** Initialisation-on-demand holder: loads once per JVM, thread-safe, no mutable static state. */
+    private static final class Loaded {
+        static final int THREADS = load();
+    }
+
+    /** Loads libtorch (once) and applies the thread settings; returns the intra-op thread count in use. */
+    public static int init() {
+        return Loaded.THREADS;
+    }
+
+    private static int load() {
+        try {
+            String platform = Loader.getPlatform();
+            Loader.cacheResources(openblas.class, "/org/bytedeco/openblas/" + platform + "/");
+            Loader.cacheResources(torch.class, "/org/bytedeco/pytorch/" + platform + "/");
+            Loader.load(torch.class);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not load libtorch: " + e.getMessage(), e);
+        }
+        int threads = threadsFromEnvironment();
+        torch.set_num_threads(threads);
+        return threads;
+    }
+
+    /**
+     * Thread count: UDIT_THREADS, else OMP_NUM_THREADS, else all cores. OpenBLAS reads OPENBLAS_NUM_THREADS from the
+     * process environment at load time (the launcher and surefire set it); set_num_threads does not reach it.
+     */
+    static int threadsFromEnvironment() {
+        for (String var : new String[] {"UDIT_THREADS", "OMP_NUM_THREADS"}) {
+            String v = System.getenv(var);
+            if (v != null && !v.isBlank()) {
+                try {
+                    int n = Integer.parseInt(v.trim());
+                    if (n > 0) return n;
+                } catch (NumberFormatException ignored) {
+                    // fall through to the next source
+                }
+            }
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** A description of the thread settings, for logs and benchmarks. */
+    public static String threadSettings() {
+        init();
+        return "torch intra-op threads=" + torch.get_num_threads()
+                + ", OPENBLAS_NUM_THREADS=" + System.getenv("OPENBLAS_NUM_THREADS")
+                + ", OMP_NUM_THREADS=" + System.getenv("OMP_NUM_THREADS");
+    }
+}
