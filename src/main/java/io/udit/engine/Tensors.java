@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
+import java.lang.ref.Reference;
 import java.util.Arrays;
 
 /** Thin helpers between Java arrays and libtorch tensors (bulk copies, never one element per native call). */
@@ -71,6 +72,7 @@ public final class Tensors {
         Tensor c = t.to(ScalarType.Float).contiguous();
         float[] out = new float[(int) c.numel()];
         if (out.length > 0) new FloatPointer(c.data_ptr_float()).get(out);
+        Reference.reachabilityFence(c);
         return out;
     }
 
@@ -78,6 +80,7 @@ public final class Tensors {
         Tensor c = t.to(ScalarType.Double).contiguous();
         double[] out = new double[(int) c.numel()];
         if (out.length > 0) new DoublePointer(c.data_ptr_double()).get(out);
+        Reference.reachabilityFence(c);
         return out;
     }
 
@@ -85,6 +88,7 @@ public final class Tensors {
         Tensor c = t.to(ScalarType.Long).contiguous();
         long[] out = new long[(int) c.numel()];
         if (out.length > 0) new LongPointer(c.data_ptr_long()).get(out);
+        Reference.reachabilityFence(c);
         return out;
     }
 
@@ -95,11 +99,14 @@ public final class Tensors {
         if (n > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("tensor too large for a byte[]: " + n);
         byte[] out = new byte[(int) n];
         if (n > 0) new BytePointer(c.data_ptr()).capacity(n).get(out, 0, (int) n);
+        Reference.reachabilityFence(c);
         return out;
     }
 
     public static long[] shape(Tensor t) {
-        return t.sizes().vec().get();
+        long[] s = t.sizes().vec().get(); // sizes() points into the tensor: keep it alive until copied
+        Reference.reachabilityFence(t);
+        return s;
     }
 
     public static String shapeString(Tensor t) {

@@ -1,0 +1,145 @@
+package io.udit.model;
+
+import io.udit.engine.Tensors;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What U-DiT and DiT share: a denoiser eps(x, t, y) with reference state-dict names, two forms (train / eval),
+ * and strict state-dict loading.
+ */
+public abstract class Backbone extends Module {
+    private volatile Form form = Form.TRAIN;
+    private volatile DownsampledAttention.Kernel kernelOverride;
+
+    public abstract ModelConfig config();
+
+    /** One network evaluation: x (N, C, H, W), t (N,) timesteps, y (N,) labels (the null class for unconditional). */
+    public abstract Tensor forward(Tensor x, Tensor t, Tensor y, Probe probe);
+
+    public Tensor forward(Tensor x, Tensor t, Tensor y) {
+        return forward(x, t, y, Probe.NONE);
+    }
+
+    /** Subclasses rebuild anything that depends on the form (folded FFN weights). */
+    protected abstract void prepareForm(Form form);
+
+    public Form form() {
+        return form;
+    }
+
+    /** Switches form. Never modifies a trained weight; EVAL folds from the current weights every time. */
+    public void setForm(Form form) {
+        prepareForm(form);
+        this.form = form;
+    }
+
+    /** The attention kernel in use: fused SDPA in eval form, the reference's math in train form, unless overridden. */
+    public DownsampledAttention.Kernel attentionKernel() {
+        DownsampledAttention.Kernel k = kernelOverride;
+        if (k != null) return k;
+        return form == Form.EVAL ? DownsampledAttention.Kernel.FUSED : DownsampledAttention.Kernel.MATH;
+    }
+
+    /** Forces one attention kernel in both forms (null restores the default). */
+    public void setAttentionKernel(DownsampledAttention.Kernel kernel) {
+        this.kernelOverride = kernel;
+    }
+
+    /** Parameters (and buffers) by their reference names, in registration order; tensors share storage with the model. */
+    public LinkedHashMap<String, Tensor> stateDict() {
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        StringTensorDict params = named_parameters(true);
+        for (long i = 0; i < params.size(); i++) out.put(params.get(i).key().getString(), new Tensor(params.get(i).value()));
+        StringTensorDict buffers = named_buffers(true);
+        for (long i = 0; i < buffers.size(); i++) out.put(buffers.get(i).key().getString(), new Tensor(buffers.get(i).value()));
+        return out;
+    }
+
+    /** The trainable parameters in registration order. */
+    public List<Tensor> trainableParameters() {
+        List<Tensor> out = new ArrayList<>();
+        for (Tensor t : stateDict().values()) if (t.requires_grad()) out.add(t);
+        return out;
+    }
+
+    public long parameterCount() {
+        long n = 0;
+        for (Tensor t : stateDict().values()) n += t.numel();
+        return n;
+    }
+
+    /**
+     * Copies a state dict into the model. Every key must match exactly: missing, unexpected and wrongly shaped keys
+     * are all reported in one message. Values of another float dtype (fp16, bf16, fp64) are converted to fp32.
+     */
+    public void loadStateDict(Map<String, Tensor> source) {
+        Map<String, Tensor> own = stateDict();
+        List<String> missing = new ArrayList<>();
+        List<String> unexpected = new ArrayList<>();
+        List<String> wrongShape = new ArrayList<>();
+        List<String> wrongType = new ArrayList<>();
+        for (var e : own.entrySet()) {
+            Tensor src = source.get(e.getKey());
+            if (src == null) {
+                missing.add(e.getKey());
+            } else if (!Arrays.equals(Tensors.shape(src), Tensors.shape(e.getValue()))) {
+                wrongShape.add(e.getKey() + " (file " + Tensors.shapeString(src) + ", model " + Tensors.shapeString(e.getValue()) + ")");
+            } else if (!src.is_floating_point()) {
+                wrongType.add(e.getKey() + " (" + src.scalar_type().intern() + ")");
+            }
+        }
+        for (String k : source.keySet()) if (!own.containsKey(k)) unexpected.add(k);
+        if (!missing.isEmpty() || !unexpected.isEmpty() || !wrongShape.isEmpty() || !wrongType.isEmpty()) {
+            throw new StateDictMismatchException(config().family(), missing, unexpected, wrongShape, wrongType);
+        }
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (var e : own.entrySet()) e.getValue().copy_(source.get(e.getKey()));
+        }
+        prepareForm(form); // refold from the new weights
+    }
+
+    /** Copies another model's weights of the same architecture (e.g. into an EMA copy). */
+    public void copyWeightsFrom(Backbone other) {
+        loadStateDict(other.stateDict());
+    }
+
+    /** Every parameter name that failed to match, by kind. */
+    public static final class StateDictMismatchException extends IllegalArgumentException {
+        public final List<String> missing, unexpected, wrongShape, wrongType;
+
+        StateDictMismatchException(String family, List<String> missing, List<String> unexpected, List<String> wrongShape,
+                                   List<String> wrongType) {
+            super(describe(family, missing, unexpected, wrongShape, wrongType));
+            this.missing = List.copyOf(missing);
+            this.unexpected = List.copyOf(unexpected);
+            this.wrongShape = List.copyOf(wrongShape);
+            this.wrongType = List.copyOf(wrongType);
+        }
+
+        private static String describe(String family, List<String> missing, List<String> unexpected,
+                                       List<String> wrongShape, List<String> wrongType) {
+            StringBuilder sb = new StringBuilder("state dict does not match the " + family + " model:");
+            if (!missing.isEmpty()) sb.append("\n  missing keys (").append(missing.size()).append("): ").append(String.join(", ", missing));
+            if (!unexpected.isEmpty()) sb.append("\n  unexpected keys (").append(unexpected.size()).append("): ").append(String.join(", ", unexpected));
+            if (!wrongShape.isEmpty()) sb.append("\n  wrong shapes (").append(wrongShape.size()).append("): ").append(String.join(", ", wrongShape));
+            if (!wrongType.isEmpty()) sb.append("\n  not floating point (").append(wrongType.size()).append("): ").append(String.join(", ", wrongType));
+            return sb.toString();
+        }
+    }
+
+    /** Applies an initialiser to each parameter by name, under a NoGradGuard. */
+    protected void initializeByName(java.util.function.BiConsumer<String, Tensor> rule) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (var e : stateDict().entrySet()) rule.accept(e.getKey(), e.getValue());
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.udit.model;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** DiT configuration (facebookresearch/DiT's DiT constructor). */
+public record DiTConfig(
+        int inputSize,
+        int patchSize,
+        int inChannels,
+        int hiddenSize,
+        int depth,
+        int numHeads,
+        double mlpRatio,
+        double classDropoutProb,
+        int numClasses,
+        boolean learnSigma) implements ModelConfig {
+
+    public DiTConfig {
+        List<String> problems = new ArrayList<>();
+        if (patchSize <= 0 || inputSize <= 0 || inputSize % patchSize != 0) {
+            problems.add("input_size must be a positive multiple of patch_size");
+        }
+        if (hiddenSize <= 0 || numHeads <= 0 || hiddenSize % numHeads != 0) problems.add("hidden_size must be divisible by num_heads");
+        if (hiddenSize % 4 != 0) problems.add("hidden_size must be divisible by 4 (2-D sin-cos position table)");
+        if (depth < 0) problems.add("depth must be non-negative");
+        if (inChannels <= 0) problems.add("in_channels must be positive");
+        if (numClasses <= 0) problems.add("num_classes must be positive");
+        if (classDropoutProb < 0 || classDropoutProb >= 1) problems.add("class_dropout_prob must be in [0, 1)");
+        if (mlpRatio <= 0) problems.add("mlp_ratio must be positive");
+        if (!problems.isEmpty()) throw new IllegalArgumentException("invalid DiT config: " + String.join("; ", problems));
+    }
+
+    public static DiTConfig named(int depth, int hidden, int heads, int patch) {
+        return new DiTConfig(32, patch, 4, hidden, depth, heads, 4.0, 0.1, 1000, true);
+    }
+
+    @Override
+    public String family() {
+        return "dit";
+    }
+
+    public int gridSize() {
+        return inputSize / patchSize;
+    }
+
+    public int tokens() {
+        return gridSize() * gridSize();
+    }
+
+    public int mlpHidden() {
+        return (int) (hiddenSize * mlpRatio);
+    }
+
+    @Override
+    public DiTConfig withInputSize(int v) {
+        return new DiTConfig(v, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, numClasses, learnSigma);
+    }
+
+    @Override
+    public DiTConfig withInChannels(int v) {
+        return new DiTConfig(inputSize, patchSize, v, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, numClasses, learnSigma);
+    }
+
+    @Override
+    public DiTConfig withNumClasses(int v) {
+        return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, v, learnSigma);
+    }
+
+    @Override
+    public DiTConfig withLearnSigma(boolean v) {
+        return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, numClasses, v);
+    }
+
+    @Override
+    public DiTConfig withClassDropoutProb(double v) {
+        return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, v, numClasses, learnSigma);
+    }
+
+    @Override
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("family", "dit");
+        m.put("input_size", inputSize);
+        m.put("patch_size", patchSize);
+        m.put("in_channels", inChannels);
+        m.put("hidden_size", hiddenSize);
+        m.put("depth", depth);
+        m.put("num_heads", numHeads);
+        m.put("mlp_ratio", mlpRatio);
+        m.put("class_dropout_prob", classDropoutProb);
+        m.put("num_classes", numClasses);
+        m.put("learn_sigma", learnSigma);
+        return m;
+    }
+
+    @Override
+    public Backbone build(long seed) {
+        return new DiT(this, seed);
+    }
+}

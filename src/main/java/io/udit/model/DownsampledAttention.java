@@ -1,0 +1,144 @@
+package io.udit.model;
+
+import io.udit.engine.NativeScopes;
+import io.udit.engine.Tensors;
+import io.udit.model.UDiTConfig.AttentionType;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * U-DiT's self-attention on downsampled tokens. A depthwise conv (+ shortcut) mixes neighbours, a 2x2
+ * pixel-unshuffle splits the map into 4 sub-grids, and each sub-grid attends within itself (4 sequences of HW/4
+ * tokens); heads are merged and the sub-grids shuffled back. Cosine attention with a learned per-head logit
+ * scale and 2-D RoPE on q and k, as in the reference (attn_type "v2", posemb_type "rope2d").
+ */
+public final class DownsampledAttention extends Module {
+    /** Cap of the learned logit scale: exp(4.6052) = 100. */
+    static final double LOGIT_SCALE_MAX = 4.6052;
+
+    final int dim, heads, headDim, factor;
+    final AttentionType type;
+    final boolean rope;
+    final boolean shortcut;
+    final Tensor logitScale; // (heads, 1, 1), only for cosine attention
+    final Layers.Linear toQkv;
+    final Layers.Conv2d toOut;
+    final Layers.Conv2d downsampler; // depthwise, null when the downsampler is pixel-unshuffle only
+    private final ConcurrentHashMap<Integer, RopeTable> ropeTables = new ConcurrentHashMap<>();
+
+    public DownsampledAttention(int dim, int heads, int resolution, int factor, UDiTConfig c) {
+        this.dim = dim;
+        this.heads = heads;
+        this.headDim = dim / heads;
+        this.factor = factor;
+        this.type = c.attention();
+        this.rope = c.position() == UDiTConfig.PositionType.ROPE2D;
+        this.shortcut = c.downShortcut();
+        if (type == AttentionType.COSINE) {
+            logitScale = torch.full(new long[] {heads, 1, 1}, new Scalar(Math.log(10.0)), Tensors.options(ScalarType.Float));
+            register_parameter("logit_scale", logitScale);
+        } else {
+            logitScale = null;
+        }
+        toQkv = new Layers.Linear(dim, 3 * dim, true);
+        register_module("to_qkv", toQkv);
+        toOut = new Layers.Conv2d(dim, dim, 1, true);
+        register_module("to_out", toOut);
+        if (c.downsamplerKernel() > 0) {
+            downsampler = new Layers.Conv2d(dim, dim, c.downsamplerKernel(), dim, true);
+            Module wrapper = new Module();
+            wrapper.register_module("layer", downsampler);
+            register_module("downsampler", wrapper);
+        } else {
+            downsampler = null;
+        }
+        if (rope) ropeTable(resolution * resolution / (factor * factor)); // built now, outside any PointerScope
+    }
+
+    /** Which attention kernel runs: the reference's explicit math, or libtorch's fused SDPA (scale folded into q). */
+    public enum Kernel { MATH, FUSED }
+
+    public Tensor forward(Tensor x, Kernel kernel, Probe probe) {
+        long b = x.size(0), h = x.size(2), w = x.size(3);
+        long f = factor, hs = h / f, ws = w / f, n = hs * ws, p = f * f;
+        Tensor mixed = x;
+        if (downsampler != null) {
+            mixed = downsampler.forward(x);
+            if (shortcut) mixed = mixed.add(x);
+        }
+        // 'b d (h dh) (w dw) -> b (dh dw) (h w) d'
+        Tensor tokens = mixed.reshape(b, dim, hs, f, ws, f).permute(0, 3, 5, 2, 4, 1).reshape(b, p, n, dim);
+        probe.record("downsampler", tokens);
+        Tensor[] qkv = Ops.split(toQkv.forward(tokens), 3, -1);
+        // 'b p n (h d) -> b p h n d'
+        Tensor q = splitHeads(qkv[0], b, p, n);
+        Tensor k = splitHeads(qkv[1], b, p, n);
+        Tensor v = splitHeads(qkv[2], b, p, n);
+        if (rope) {
+            RopeTable table = ropeTable((int) n);
+            q = table.apply(q);
+            k = table.apply(k);
+        }
+        Tensor out = kernel == Kernel.FUSED ? fused(q, k, v, b, p, n) : math(q, k, v);
+        // 'b (dh dw) he (h w) d -> b (he d) (h dh) (w dw)'
+        Tensor merged = out.reshape(b, f, f, heads, hs, ws, headDim).permute(0, 3, 6, 4, 1, 5, 2).reshape(b, dim, h, w);
+        return toOut.forward(merged);
+    }
+
+    private Tensor splitHeads(Tensor t, long b, long p, long n) {
+        return t.reshape(b, p, n, heads, headDim).permute(0, 1, 3, 2, 4);
+    }
+
+    /** The reference's arithmetic: logits, scale, softmax, weighted sum. */
+    private Tensor math(Tensor q, Tensor k, Tensor v) {
+        Tensor logits;
+        if (type == AttentionType.COSINE) {
+            logits = torch.matmul(Ops.l2Normalize(q), Ops.l2Normalize(k).transpose(-2, -1)).mul(cosineScale());
+        } else {
+            logits = torch.matmul(q, k.transpose(-2, -1)).mul(new Scalar(1.0 / Math.sqrt(headDim)));
+        }
+        return torch.matmul(Ops.softmaxLast(logits), v);
+    }
+
+    /** Fused SDPA; the per-head cosine scale differs across heads, so it is folded into q and SDPA runs at scale 1. */
+    private Tensor fused(Tensor q, Tensor k, Tensor v, long b, long p, long n) {
+        double scale;
+        if (type == AttentionType.COSINE) {
+            q = Ops.l2Normalize(q).mul(cosineScale());
+            k = Ops.l2Normalize(k);
+            scale = 1.0;
+        } else {
+            scale = 1.0 / Math.sqrt(headDim);
+        }
+        Tensor q4 = q.reshape(b * p, heads, n, headDim);
+        Tensor k4 = k.reshape(b * p, heads, n, headDim);
+        Tensor v4 = v.reshape(b * p, heads, n, headDim);
+        Tensor o = torch.scaled_dot_product_attention(q4, k4, v4, new TensorOptional(), 0.0, false,
+                new DoubleOptional(scale), false);
+        return o.reshape(b, p, heads, n, headDim);
+    }
+
+    /** exp(min(logit_scale, 4.6052)), shape (heads, 1, 1). */
+    private Tensor cosineScale() {
+        return logitScale.clamp_max(new Scalar(LOGIT_SCALE_MAX)).exp();
+    }
+
+    RopeTable ropeTable(int tokens) {
+        RopeTable t = ropeTables.get(tokens);
+        if (t == null) {
+            // a table built inside a caller's PointerScope would be freed with it: build it outside every scope
+            t = NativeScopes.outsideScopes(() -> new RopeTable(tokens, headDim));
+            RopeTable prev = ropeTables.putIfAbsent(tokens, t);
+            if (prev != null) t = prev;
+        }
+        return t;
+    }
+}

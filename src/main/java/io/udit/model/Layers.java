@@ -1,0 +1,113 @@
+package io.udit.model;
+
+import io.udit.engine.Tensors;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The three parameterised layers the reference uses (nn.Conv2d, nn.Linear, nn.Embedding), as thin modules whose
+ * parameters are registered as "weight" / "bias" so state-dict keys come out exactly as in PyTorch.
+ */
+public final class Layers {
+    private Layers() {}
+
+    /** nn.Conv2d with square kernel, stride 1, "same" padding (k - 1) / 2, optional groups and bias. */
+    public static final class Conv2d extends Module {
+        public final Tensor weight;
+        public final Tensor bias; // null when bias=False
+        public final int in, out, kernel, groups;
+        private final long[] padding;
+
+        public Conv2d(int in, int out, int kernel, int groups, boolean bias) {
+            this.in = in;
+            this.out = out;
+            this.kernel = kernel;
+            this.groups = groups;
+            this.padding = new long[] {(kernel - 1) / 2, (kernel - 1) / 2};
+            this.weight = Tensors.zeros(ScalarType.Float, out, in / groups, kernel, kernel);
+            register_parameter("weight", weight);
+            this.bias = bias ? Tensors.zeros(ScalarType.Float, out) : null;
+            if (bias) register_parameter("bias", this.bias);
+        }
+
+        public Conv2d(int in, int out, int kernel, boolean bias) {
+            this(in, out, kernel, 1, bias);
+        }
+
+        public Tensor forward(Tensor x) {
+            return Ops.conv2d(x, weight, bias, padding[0], groups);
+        }
+
+    }
+
+    /** nn.Linear. */
+    public static final class Linear extends Module {
+        public final Tensor weight;
+        public final Tensor bias;
+        public final int in, out;
+
+        public Linear(int in, int out, boolean bias) {
+            this.in = in;
+            this.out = out;
+            this.weight = Tensors.zeros(ScalarType.Float, out, in);
+            register_parameter("weight", weight);
+            this.bias = bias ? Tensors.zeros(ScalarType.Float, out) : null;
+            if (bias) register_parameter("bias", this.bias);
+        }
+
+        public Tensor forward(Tensor x) {
+            return bias == null ? torch.linear(x, weight) : torch.linear(x, weight, new TensorOptional(bias));
+        }
+
+    }
+
+    /** nn.Embedding (key "embedding_table.weight" when registered as "embedding_table"). */
+    public static final class Embedding extends Module {
+        public final Tensor weight;
+
+        public Embedding(int rows, int dim) {
+            this.weight = Tensors.zeros(ScalarType.Float, rows, dim);
+            register_parameter("weight", weight);
+        }
+
+        public Tensor forward(Tensor ids) {
+            return torch.embedding(weight, ids);
+        }
+    }
+
+    /** A container whose children are named by position, like nn.Sequential / nn.ModuleList. */
+    public static Module sequence(Module... children) {
+        Module m = new Module();
+        for (int i = 0; i < children.length; i++) {
+            if (children[i] != null) m.register_module(Integer.toString(i), children[i]);
+        }
+        return m;
+    }
+
+    /** Weight initialisers with an explicit generator (no global RNG state). Call under a NoGradGuard. */
+    public static final class Init {
+        private Init() {}
+
+        /** Xavier/Glorot uniform with fans from the full shape: fan_in = size(1) * receptive, fan_out = size(0) * receptive. */
+        public static void xavierUniform(Tensor w, Generator g) {
+            long[] s = Tensors.shape(w);
+            long receptive = 1;
+            for (int i = 2; i < s.length; i++) receptive *= s[i];
+            xavierUniform(w, s[1] * receptive, s[0] * receptive, g);
+        }
+
+        public static void xavierUniform(Tensor w, long fanIn, long fanOut, Generator g) {
+            double bound = Math.sqrt(6.0 / (fanIn + fanOut));
+            w.uniform_(-bound, bound, new GeneratorOptional(g));
+        }
+
+        public static void normal(Tensor w, double std, Generator g) {
+            w.normal_(0.0, std, new GeneratorOptional(g));
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package io.udit.model;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/** Functional building blocks shared by the models, each one line of libtorch. */
+final class Ops {
+    private Ops() {}
+
+    static final double LN_EPS = 1e-6;
+
+    static Tensor conv2d(Tensor x, Tensor w, Tensor b, long pad, long groups) {
+        return torch.conv2d(x, w, b == null ? new TensorOptional() : new TensorOptional(b),
+                new long[] {1, 1}, new long[] {pad, pad}, new long[] {1, 1}, groups);
+    }
+
+    /** LayerNorm over the channel axis of an NCHW map, no affine (the reference's LayerNorm2d(affine=False)). */
+    static Tensor channelLayerNorm(Tensor x) {
+        long c = x.size(1);
+        Tensor y = torch.layer_norm(x.permute(0, 2, 3, 1), new long[] {c}, new TensorOptional(), new TensorOptional(),
+                LN_EPS, false);
+        return y.permute(0, 3, 1, 2);
+    }
+
+    /** LayerNorm over the last axis, no affine (DiT's token LayerNorm). */
+    static Tensor tokenLayerNorm(Tensor x) {
+        long c = x.size(-1);
+        return torch.layer_norm(x, new long[] {c}, new TensorOptional(), new TensorOptional(), LN_EPS, false);
+    }
+
+    /** x * (1 + scale) + shift with (N, C) modulation broadcast over H and W. */
+    static Tensor modulate2d(Tensor x, Tensor shift, Tensor scale) {
+        return x.mul(scale.add(new Scalar(1.0)).unsqueeze(-1).unsqueeze(-1)).add(shift.unsqueeze(-1).unsqueeze(-1));
+    }
+
+    /** gate (N, C) broadcast over H and W, times y. */
+    static Tensor gate2d(Tensor gate, Tensor y) {
+        return gate.unsqueeze(-1).unsqueeze(-1).mul(y);
+    }
+
+    /** F.normalize(x, dim=-1): x / max(||x||_2, 1e-12). */
+    static Tensor l2Normalize(Tensor x) {
+        Tensor norm = x.norm(new ScalarOptional(new Scalar(2.0)),
+                new long[] {-1}, true);
+        return x.div(norm.clamp_min(new Scalar(1e-12)));
+    }
+
+    /**
+     * torch.chunk as narrow views. Never keep tensors taken out of a TensorVector with get(i): they are references
+     * into the vector's memory and dangle once the vector is collected.
+     */
+    static Tensor[] split(Tensor x, int parts, long dim) {
+        long size = x.size(dim) / parts;
+        Tensor[] out = new Tensor[parts];
+        for (int i = 0; i < parts; i++) out[i] = x.narrow(dim, i * size, size);
+        return out;
+    }
+
+    static Tensor softmaxLast(Tensor x) {
+        return torch.softmax(x, -1, new ScalarTypeOptional());
+    }
+}

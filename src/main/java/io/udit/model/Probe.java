@@ -1,0 +1,17 @@
+package io.udit.model;
+
+import org.bytedeco.pytorch.Tensor;
+
+/** Receives named intermediate activations during a forward pass (names follow the reference's module paths). */
+@FunctionalInterface
+public interface Probe {
+    Probe NONE = (name, value) -> {};
+
+    void record(String name, Tensor value);
+
+    default Probe child(String prefix) {
+        if (this == NONE) return NONE;
+        Probe parent = this;
+        return (name, value) -> parent.record(prefix + "." + name, value);
+    }
+}

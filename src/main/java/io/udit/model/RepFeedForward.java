@@ -1,0 +1,76 @@
+package io.udit.model;
+
+import io.udit.engine.NativeScopes;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The re-parameterisable FFN. Training form: two 1x1 convs in, exact GELU, identity + depthwise 5x5 + 3x3 + 1x1
+ * branches summed, two 1x1 convs out. Inference form: each pair of 1x1 convs folds into one, and the three
+ * depthwise kernels plus the identity fold into one 5x5 kernel. The folded weights are computed beside the trained
+ * ones, never in place (the reference folds into the trained 5x5 weight, so a second eval() corrupts it).
+ */
+public final class RepFeedForward extends FeedForward {
+    final int width, hidden;
+    final Layers.Conv2d in0, in1, dw5, dw3, dw1, out0, out1;
+    private volatile Folded folded; // built by prepare(EVAL), dropped by prepare(TRAIN)
+
+    /** The single-conv inference weights. */
+    public record Folded(Tensor inWeight, Tensor inBias, Tensor dwWeight, Tensor dwBias, Tensor outWeight, Tensor outBias) {}
+
+    RepFeedForward(int width, int hidden) {
+        this.width = width;
+        this.hidden = hidden;
+        in0 = new Layers.Conv2d(width, hidden / 2, 1, true);
+        in1 = new Layers.Conv2d(hidden / 2, hidden, 1, true);
+        dw5 = new Layers.Conv2d(hidden, hidden, 5, hidden, true);
+        dw3 = new Layers.Conv2d(hidden, hidden, 3, hidden, true);
+        dw1 = new Layers.Conv2d(hidden, hidden, 1, hidden, true);
+        out0 = new Layers.Conv2d(hidden, hidden / 2, 1, true);
+        out1 = new Layers.Conv2d(hidden / 2, width, 1, true);
+        register_module("project_in", Layers.sequence(in0, in1));
+        register_module("dwconv", Layers.sequence(dw5, dw3, dw1));
+        register_module("project_out", Layers.sequence(out0, out1));
+    }
+
+    @Override
+    public Tensor forward(Tensor x, Form form) {
+        Folded f = folded;
+        if (form == Form.EVAL && f != null) {
+            Tensor h = torch.gelu(Ops.conv2d(x, f.inWeight, f.inBias, 0, 1));
+            h = Ops.conv2d(h, f.dwWeight, f.dwBias, 2, hidden);
+            return Ops.conv2d(h, f.outWeight, f.outBias, 0, 1);
+        }
+        Tensor h = torch.gelu(in1.forward(in0.forward(x)));
+        Tensor sum = h.add(dw5.forward(h)).add(dw3.forward(h)).add(dw1.forward(h));
+        return out1.forward(out0.forward(sum));
+    }
+
+    @Override
+    void prepare(Form form) {
+        folded = form == Form.EVAL ? NativeScopes.outsideScopes(this::fold) : null;
+    }
+
+    /** The current inference weights (null in training form). */
+    public Folded folded() {
+        return folded;
+    }
+
+    /** Folds the trained weights into fresh tensors; reads the parameters, never writes them. */
+    Folded fold() {
+        Tensor w0 = in0.weight.detach().flatten(1, -1), w1 = in1.weight.detach().flatten(1, -1);
+        Tensor inW = torch.matmul(w1, w0).unsqueeze(-1).unsqueeze(-1);
+        Tensor inB = torch.matmul(w1, in0.bias.detach()).add(in1.bias.detach());
+
+        Tensor dw = dw5.weight.detach().clone();
+        dw.narrow(2, 1, 3).narrow(3, 1, 3).add_(dw3.weight.detach());
+        dw.narrow(2, 2, 1).narrow(3, 2, 1).add_(dw1.weight.detach().add(new Scalar(1.0))); // + identity
+        Tensor dwB = dw5.bias.detach().add(dw3.bias.detach()).add(dw1.bias.detach());
+
+        Tensor v0 = out0.weight.detach().flatten(1, -1), v1 = out1.weight.detach().flatten(1, -1);
+        Tensor outW = torch.matmul(v1, v0).unsqueeze(-1).unsqueeze(-1);
+        Tensor outB = torch.matmul(v1, out0.bias.detach()).add(out1.bias.detach());
+        return new Folded(inW.contiguous(), inB, dw, dwB, outW.contiguous(), outB);
+    }
+}

@@ -1,0 +1,177 @@
+package io.udit.model;
+
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * U-DiT: a U-Net of transformer blocks whose attention runs on downsampled tokens. Widths D, 2D, 4D on three
+ * levels; one (timestep + label) conditioning per width; the level-1 decoder stays at width 2D and, like the final
+ * layer, is conditioned on the level-2 embedding. State-dict keys are the reference's.
+ */
+public final class UDiT extends Backbone {
+    private final UDiTConfig config;
+    final Layers.Conv2d xEmbedder;
+    final TimestepEmbedder[] tEmbedder = new TimestepEmbedder[3];
+    final LabelEmbedder[] yEmbedder = new LabelEmbedder[3];
+    final UDiTBlock[][] levels = new UDiTBlock[5][];
+    final Resample down12, down23, up32, up21;
+    final Layers.Conv2d reduce2, reduce1, output;
+    final FinalLayer finalLayer;
+
+    static final String[] LEVEL_NAMES = {"encoder_level_1", "encoder_level_2", "latent", "decoder_level_2", "decoder_level_1"};
+
+    public UDiT(UDiTConfig c, long seed) {
+        this.config = c;
+        int d = c.hiddenSize();
+        xEmbedder = new Layers.Conv2d(c.inChannels(), d, 3, true);
+        Module xe = new Module();
+        xe.register_module("proj", xEmbedder);
+        register_module("x_embedder", xe);
+        for (int i = 0; i < 3; i++) {
+            int w = d << i;
+            tEmbedder[i] = new TimestepEmbedder(w);
+            yEmbedder[i] = new LabelEmbedder(c.numClasses(), w, c.classDropoutProb());
+            register_module("t_embedder_" + (i + 1), tEmbedder[i]);
+            register_module("y_embedder_" + (i + 1), yEmbedder[i]);
+        }
+        Resample[] resamplers = new Resample[4];
+        resamplers[0] = Resample.down(d);
+        resamplers[1] = Resample.down(2 * d);
+        resamplers[2] = Resample.up(4 * d);
+        resamplers[3] = Resample.up(2 * d);
+        reduce2 = new Layers.Conv2d(4 * d, 2 * d, 1, true);
+        reduce1 = new Layers.Conv2d(2 * d, 2 * d, 1, true);
+        for (int level = 0; level < 5; level++) {
+            levels[level] = new UDiTBlock[c.depth().get(level)];
+            UDiTBlock[] blocks = levels[level];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = new UDiTBlock(c.width(level), c.resolution(level), c.downFactor().get(level), c);
+            }
+            register_module(LEVEL_NAMES[level], Layers.sequence(blocks));
+            // registration order follows the reference's __init__
+            switch (level) {
+                case 0 -> register_module("down1_2", resamplers[0]);
+                case 1 -> register_module("down2_3", resamplers[1]);
+                case 2 -> {
+                    register_module("up3_2", resamplers[2]);
+                    register_module("reduce_chan_level2", reduce2);
+                }
+                case 3 -> {
+                    register_module("up2_1", resamplers[3]);
+                    register_module("reduce_chan_level1", reduce1);
+                }
+                default -> { }
+            }
+        }
+        down12 = resamplers[0];
+        down23 = resamplers[1];
+        up32 = resamplers[2];
+        up21 = resamplers[3];
+        output = new Layers.Conv2d(2 * d, 2 * d, 3, true);
+        register_module("output", output);
+        finalLayer = new FinalLayer(2 * d, c.outChannels());
+        register_module("final_layer", finalLayer);
+        initialize(torch.make_generator_cpu(seed));
+    }
+
+    @Override
+    public UDiTConfig config() {
+        return config;
+    }
+
+    /** The reference's initialize_weights, rule by parameter name. */
+    private void initialize(Generator g) {
+        initializeByName((name, p) -> {
+            if (name.endsWith(".bias")) {
+                p.zero_();
+            } else if (name.endsWith("logit_scale")) {
+                p.fill_(new Scalar(Math.log(10.0)));
+            } else if (name.contains("adaLN_modulation") || name.startsWith("final_layer.out_proj")) {
+                p.zero_();
+            } else if (name.equals("x_embedder.proj.weight")) {
+                long[] s = io.udit.engine.Tensors.shape(p);
+                Layers.Init.xavierUniform(p, s[1] * s[2] * s[3], s[0], g); // as a Linear on the flattened kernel
+            } else if (name.contains("embedding_table") || name.matches("t_embedder_\\d\\.mlp\\.[02]\\.weight")) {
+                Layers.Init.normal(p, 0.02, g);
+            } else {
+                Layers.Init.xavierUniform(p, g);
+            }
+        });
+    }
+
+    @Override
+    protected void prepareForm(Form form) {
+        for (UDiTBlock[] level : levels) for (UDiTBlock b : level) b.prepare(form);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, Tensor t, Tensor y, Probe probe) {
+        return forward(x, t, y, y, y, probe);
+    }
+
+    /**
+     * Forward with one label tensor per conditioning width: the reference drops labels independently in each of its
+     * three label embedders during training; pass the same tensor three times for a shared draw.
+     */
+    public Tensor forward(Tensor x, Tensor t, Tensor y1, Tensor y2, Tensor y3, Probe probe) {
+        Form form = form();
+        DownsampledAttention.Kernel kernel = attentionKernel();
+        Tensor h = xEmbedder.forward(x);
+        probe.record("x_embedder", h);
+        Tensor[] labels = {y1, y2, y3};
+        Tensor[] cond = new Tensor[3];
+        for (int i = 0; i < 3; i++) {
+            Tensor te = tEmbedder[i].forward(t);
+            Tensor ye = yEmbedder[i].forward(labels[i]);
+            probe.record("t_embedder_" + (i + 1), te);
+            probe.record("y_embedder_" + (i + 1), ye);
+            cond[i] = te.add(ye);
+        }
+        Tensor enc1 = runLevel(0, h, cond[0], form, kernel, probe);
+        Tensor enc2 = runLevel(1, record(probe, "down1_2", down12.forward(enc1)), cond[1], form, kernel, probe);
+        Tensor lat = runLevel(2, record(probe, "down2_3", down23.forward(enc2)), cond[2], form, kernel, probe);
+
+        Tensor up2 = record(probe, "up3_2", up32.forward(lat));
+        Tensor dec2in = record(probe, "reduce_chan_level2", reduce2.forward(torch.cat(new TensorVector(up2, enc2), 1)));
+        Tensor dec2 = runLevel(3, dec2in, cond[1], form, kernel, probe);
+
+        Tensor up1 = record(probe, "up2_1", up21.forward(dec2));
+        Tensor dec1in = record(probe, "reduce_chan_level1", reduce1.forward(torch.cat(new TensorVector(up1, enc1), 1)));
+        Tensor dec1 = runLevel(4, dec1in, cond[1], form, kernel, probe);
+
+        Tensor out = record(probe, "output", output.forward(dec1));
+        return record(probe, "final_layer", finalLayer.forward(out, cond[1]));
+    }
+
+    private Tensor runLevel(int level, Tensor x, Tensor c, Form form, DownsampledAttention.Kernel kernel, Probe probe) {
+        UDiTBlock[] blocks = levels[level];
+        for (int i = 0; i < blocks.length; i++) {
+            String name = LEVEL_NAMES[level] + "." + i;
+            x = blocks[i].forward(x, c, form, kernel, probe.child(name));
+            probe.record(name, x);
+        }
+        return x;
+    }
+
+    private static Tensor record(Probe probe, String name, Tensor value) {
+        probe.record(name, value);
+        return value;
+    }
+
+    /** The RoPE table an attention layer of the given block uses (for parity tests). */
+    public RopeTable ropeTable(int level, int block, int layer) {
+        DownsampledAttention a = levels[level][block].attn[layer];
+        int res = config.resolution(level) / a.factor;
+        return a.ropeTable(res * res);
+    }
+
+    /** The folded FFN of a block layer, null when not in eval form or not a rep FFN (for parity tests). */
+    public RepFeedForward.Folded foldedFeedForward(int level, int block, int layer) {
+        FeedForward f = levels[level][block].mlp[layer];
+        return f instanceof RepFeedForward r ? r.folded() : null;
+    }
+}

@@ -1,0 +1,197 @@
+package io.udit.model;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * U-DiT configuration, mirroring the reference U_DiT constructor. The ablation switches of the paper's component
+ * ladder are fields: token downsampling (downFactor 1 = full attention, the "DiT-UNet" variant), the downsampler
+ * (depthwise conv kernel, 0 = pixel-unshuffle only, with or without shortcut), attention (plain or cosine),
+ * position (none or RoPE2D) and FFN (basic, depthwise, re-parameterisable).
+ */
+public record UDiTConfig(
+        int inputSize,
+        int inChannels,
+        int hiddenSize,
+        int numHeads,
+        List<Integer> depth,
+        double mlpRatio,
+        int numClasses,
+        boolean learnSigma,
+        double classDropoutProb,
+        FfnType ffn,
+        AttentionType attention,
+        PositionType position,
+        int downsamplerKernel,
+        boolean downShortcut,
+        List<Integer> downFactor) implements ModelConfig {
+
+    /** FFN variants: "basic" (MLP, tanh GELU), "dwconv" (1x1, GELU, depthwise 5x5, 1x1), "rep" (re-parameterisable). */
+    public enum FfnType { BASIC, DWCONV, REP }
+
+    /** "plain" softmax(q k^T / sqrt(d)) or "cosine" (the reference's attn_type "v2"). */
+    public enum AttentionType { PLAIN, COSINE }
+
+    public enum PositionType { NONE, ROPE2D }
+
+    public UDiTConfig {
+        depth = List.copyOf(depth);
+        downFactor = List.copyOf(downFactor);
+        validate(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, classDropoutProb,
+                ffn, position, downsamplerKernel, downFactor);
+    }
+
+    private static void validate(int inputSize, int inChannels, int hiddenSize, int numHeads, List<Integer> depth,
+                                 double mlpRatio, int numClasses, double classDropoutProb, FfnType ffn,
+                                 PositionType position, int kernel, List<Integer> downFactor) {
+        List<String> problems = new ArrayList<>();
+        if (inChannels <= 0) problems.add("in_channels must be positive");
+        if (hiddenSize <= 0 || hiddenSize % 2 != 0) problems.add("hidden_size must be positive and even");
+        if (numHeads <= 0 || hiddenSize % numHeads != 0) problems.add("hidden_size must be divisible by num_heads");
+        if (numClasses <= 0) problems.add("num_classes must be positive");
+        if (classDropoutProb < 0 || classDropoutProb >= 1) problems.add("class_dropout_prob must be in [0, 1)");
+        if (depth.size() != 5 || depth.stream().anyMatch(d -> d < 0)) {
+            problems.add("depth must list 5 non-negative block counts (encoder 1, encoder 2, latent, decoder 2, decoder 1)");
+        }
+        if (downFactor.size() != 5 || downFactor.stream().anyMatch(f -> f < 1)) {
+            problems.add("down_factor must be a positive int or a list of 5");
+        }
+        if (inputSize <= 0 || inputSize % 4 != 0) problems.add("input_size must be a positive multiple of 4");
+        if (kernel < 0 || (kernel > 0 && kernel % 2 == 0)) problems.add("downsampler kernel must be odd (dwconv3, dwconv5, ...) or none");
+        int hidden = (int) (hiddenSize * mlpRatio);
+        if (mlpRatio <= 0 || hidden <= 0) problems.add("mlp_ratio must be positive");
+        if (ffn == FfnType.REP && hidden % 2 != 0) problems.add("the rep FFN needs an even hidden width");
+        if (problems.isEmpty()) {
+            int[] res = {inputSize, inputSize / 2, inputSize / 4, inputSize / 2, inputSize};
+            int[] width = {hiddenSize, 2 * hiddenSize, 4 * hiddenSize, 2 * hiddenSize, 2 * hiddenSize};
+            for (int level = 0; level < 5; level++) {
+                int f = downFactor.get(level);
+                if (res[level] % f != 0) {
+                    problems.add("level " + (level + 1) + " resolution " + res[level] + " is not divisible by down_factor " + f);
+                }
+                int headDim = width[level] / numHeads;
+                if (position == PositionType.ROPE2D && headDim % 4 != 0) {
+                    problems.add("rope2d needs a head dim divisible by 4 (level " + (level + 1) + " has " + headDim + ")");
+                }
+            }
+        }
+        if (!problems.isEmpty()) throw new IllegalArgumentException("invalid U-DiT config: " + String.join("; ", problems));
+    }
+
+    /** The paper's S/B/L recipe at width D with h heads (32x32x4 latents, 1000 classes, learned sigma). */
+    public static UDiTConfig named(int hiddenSize, int numHeads) {
+        return new UDiTConfig(32, 4, hiddenSize, numHeads, List.of(2, 5, 8, 5, 2), 2.0, 1000, true, 0.1,
+                FfnType.REP, AttentionType.COSINE, PositionType.ROPE2D, 5, true, List.of(2, 2, 2, 2, 2));
+    }
+
+    @Override
+    public String family() {
+        return "udit";
+    }
+
+    /** Width of level i (0-based: enc1, enc2, latent, dec2, dec1); the level-1 decoder stays at 2D. */
+    public int width(int level) {
+        return switch (level) {
+            case 0 -> hiddenSize;
+            case 1, 3, 4 -> 2 * hiddenSize;
+            case 2 -> 4 * hiddenSize;
+            default -> throw new IllegalArgumentException("level " + level);
+        };
+    }
+
+    /** Spatial resolution of level i. */
+    public int resolution(int level) {
+        return switch (level) {
+            case 0, 4 -> inputSize;
+            case 1, 3 -> inputSize / 2;
+            case 2 -> inputSize / 4;
+            default -> throw new IllegalArgumentException("level " + level);
+        };
+    }
+
+    public int ffnHidden(int width) {
+        return (int) (width * mlpRatio);
+    }
+
+    @Override
+    public UDiTConfig withInputSize(int v) {
+        return new UDiTConfig(v, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
+                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor);
+    }
+
+    @Override
+    public UDiTConfig withInChannels(int v) {
+        return new UDiTConfig(inputSize, v, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
+                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor);
+    }
+
+    @Override
+    public UDiTConfig withNumClasses(int v) {
+        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, v, learnSigma,
+                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor);
+    }
+
+    @Override
+    public UDiTConfig withLearnSigma(boolean v) {
+        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, v,
+                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor);
+    }
+
+    @Override
+    public UDiTConfig withClassDropoutProb(double v) {
+        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
+                v, ffn, attention, position, downsamplerKernel, downShortcut, downFactor);
+    }
+
+    public UDiTConfig withDepth(List<Integer> v) {
+        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, v, mlpRatio, numClasses, learnSigma,
+                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor);
+    }
+
+    public UDiTConfig withHidden(int hidden, int heads) {
+        return new UDiTConfig(inputSize, inChannels, hidden, heads, depth, mlpRatio, numClasses, learnSigma,
+                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor);
+    }
+
+    public UDiTConfig withComponents(FfnType f, AttentionType a, PositionType p, int kernel, boolean shortcut,
+                                     List<Integer> factor) {
+        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
+                classDropoutProb, f, a, p, kernel, shortcut, factor);
+    }
+
+    /** The reference's downsampler string: "dwconvK", or "none" for pixel-unshuffle only (our extension). */
+    public String downsamplerName() {
+        return downsamplerKernel == 0 ? "none" : "dwconv" + downsamplerKernel;
+    }
+
+    @Override
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("family", "udit");
+        m.put("input_size", inputSize);
+        m.put("in_channels", inChannels);
+        m.put("hidden_size", hiddenSize);
+        m.put("num_heads", numHeads);
+        m.put("depth", depth);
+        m.put("mlp_ratio", mlpRatio);
+        m.put("num_classes", numClasses);
+        m.put("learn_sigma", learnSigma);
+        m.put("class_dropout_prob", classDropoutProb);
+        m.put("rep", ffn == FfnType.REP ? 1 : 0);
+        m.put("ffn_type", ffn == FfnType.BASIC ? "basic" : "rep");
+        m.put("attn_type", attention == AttentionType.COSINE ? "v2" : null);
+        m.put("posemb_type", position == PositionType.ROPE2D ? "rope2d" : null);
+        m.put("downsampler", downsamplerName());
+        m.put("down_shortcut", downShortcut ? 1 : 0);
+        boolean uniform = downFactor.stream().distinct().count() == 1;
+        m.put("down_factor", uniform ? downFactor.get(0) : downFactor);
+        return m;
+    }
+
+    @Override
+    public Backbone build(long seed) {
+        return new UDiT(this, seed);
+    }
+}
