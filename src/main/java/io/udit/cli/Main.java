@@ -1,12 +1,17 @@
 package io.udit.cli;
 
+import io.udit.io.CheckpointFormatException;
+import io.udit.model.Backbone;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The udit command line. */
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/** The udit command line. Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, configs). */
 @Command(name = "udit", mixinStandardHelpOptions = true, version = "udit 0.1.0",
         description = "U-DiT diffusion transformers on libtorch: train, sample, evaluate.",
-        subcommands = {})
+        subcommands = {InfoCommand.class, ForwardCommand.class, ConvertCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -14,6 +19,31 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns the exit code (for tests and embedding). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            if (isUserError(ex)) {
+                commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + message(ex));
+                return 2;
+            }
+            commandLine.getErr().println("udit " + commandLine.getCommandName() + ": internal error: " + ex);
+            ex.printStackTrace(commandLine.getErr());
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    static boolean isUserError(Throwable ex) {
+        return ex instanceof UserError || ex instanceof CheckpointFormatException || ex instanceof IOException
+                || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException;
+    }
+
+    private static String message(Throwable ex) {
+        String m = ex.getMessage();
+        return m == null ? ex.getClass().getSimpleName() : m;
     }
 }

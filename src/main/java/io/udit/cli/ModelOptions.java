@@ -1,0 +1,82 @@
+package io.udit.cli;
+
+import io.udit.io.Json;
+import io.udit.model.ModelConfig;
+import io.udit.model.ModelConfigs;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** --model NAME | --config FILE, plus the overrides every named config accepts. */
+public final class ModelOptions {
+    @Option(names = "--model", paramLabel = "NAME",
+            description = "A named model: U-DiT-S, U-DiT-B, U-DiT-L, DiT-{S,B,L,XL}/{2,4,8}.")
+    String model;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "A JSON model config (the reference constructor's argument names; \"model\" picks a named base).")
+    Path config;
+
+    @Option(names = "--input-size", paramLabel = "N", description = "Override: latent/image side length.")
+    Integer inputSize;
+
+    @Option(names = "--in-channels", paramLabel = "C", description = "Override: input channels.")
+    Integer inChannels;
+
+    @Option(names = "--num-classes", paramLabel = "K", description = "Override: number of classes.")
+    Integer numClasses;
+
+    @Option(names = "--learn-sigma", paramLabel = "BOOL", arity = "1", description = "Override: learned variance (true/false).")
+    Boolean learnSigma;
+
+    public boolean isSet() {
+        return model != null || config != null;
+    }
+
+    /** The configuration the flags describe; null when neither --model nor --config was given. */
+    public ModelConfig resolveOrNull() {
+        if (model != null && config != null) throw new UserError("give either --model or --config, not both");
+        ModelConfig c;
+        try {
+            if (model != null) {
+                c = ModelConfigs.named(model);
+            } else if (config != null) {
+                c = readConfig(config);
+            } else {
+                return null;
+            }
+            if (inputSize != null) c = c.withInputSize(inputSize);
+            if (inChannels != null) c = c.withInChannels(inChannels);
+            if (numClasses != null) c = c.withNumClasses(numClasses);
+            if (learnSigma != null) c = c.withLearnSigma(learnSigma);
+            return c;
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), e);
+        }
+    }
+
+    public ModelConfig resolve() {
+        ModelConfig c = resolveOrNull();
+        if (c == null) throw new UserError("missing --model NAME or --config FILE; valid names: " + String.join(", ", ModelConfigs.names()));
+        return c;
+    }
+
+    public static ModelConfig readConfig(Path file) {
+        String text;
+        try {
+            if (Files.size(file) > (1 << 20)) throw new UserError(file + ": config file larger than 1 MB");
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new UserError("cannot read config " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            Map<String, Object> map = Json.parseObject(text);
+            return ModelConfigs.fromMap(map);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(file + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,12 @@
+package io.udit.cli;
+
+/** A problem with what the user asked for or gave us (bad flag value, bad file): exit code 2, message only. */
+public final class UserError extends RuntimeException {
+    public UserError(String message) {
+        super(message);
+    }
+
+    public UserError(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
