@@ -39,11 +39,6 @@ public final class LatentFolder implements Dataset {
     /** Features and labels folder pair inside {@code root}, or null if {@code root} does not have that layout. */
     static Path[] findLayout(Path root) {
         if (!Files.isDirectory(root)) return null;
-        String n = root.getFileName() == null ? "" : root.getFileName().toString();
-        if (n.endsWith("_features") || n.equals("features")) { // the features folder itself
-            Path labels = root.resolveSibling(n.substring(0, n.length() - "features".length()) + "labels");
-            return Files.isDirectory(labels) ? new Path[] {root, labels} : null;
-        }
         List<Path[]> pairs = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
             for (Path p : ds) {
@@ -62,7 +57,13 @@ public final class LatentFolder implements Dataset {
             throw new DataException(root + ": several latent feature folders (" + sb
                     + "): give the one to use, e.g. " + pairs.get(0)[0]);
         }
-        return pairs.isEmpty() ? null : pairs.get(0);
+        if (!pairs.isEmpty()) return pairs.get(0);
+        String n = root.getFileName() == null ? "" : root.getFileName().toString();
+        if (n.endsWith("_features") || n.equals("features")) { // the features folder itself
+            Path labels = root.resolveSibling(n.substring(0, n.length() - "features".length()) + "labels");
+            if (Files.isDirectory(labels)) return new Path[] {root, labels};
+        }
+        return null;
     }
 
     /**
