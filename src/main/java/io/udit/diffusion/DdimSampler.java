@@ -21,17 +21,12 @@ public final class DdimSampler implements Sampler {
     }
 
     /**
-     * {@code steps} steps of the base process: respacing "ddimK" (integer stride, starts at t = 0) when such a
-     * stride exists, else section-count "K" respacing; no clipping.
+     * {@code steps} steps of the base process with section-count respacing ("50": from T-1 down to 0, as DiT's
+     * sample.py respaces), no clipping. Use {@link #of(GaussianDiffusion, String, double)} with "ddim50" for the
+     * DDIM paper's integer stride (which starts below T-1).
      */
     public static DdimSampler of(GaussianDiffusion diffusion, int steps, double eta) {
-        GaussianDiffusion spaced;
-        try {
-            spaced = diffusion.respaced("ddim" + steps);
-        } catch (IllegalArgumentException e) {
-            spaced = diffusion.respaced(Integer.toString(steps));
-        }
-        return new DdimSampler(spaced, eta, false);
+        return new DdimSampler(diffusion.respaced(Integer.toString(steps)), eta, false);
     }
 
     /** DDIM on an explicit respacing spec ("50", "ddim50", ...). */

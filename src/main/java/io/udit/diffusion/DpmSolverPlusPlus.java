@@ -45,7 +45,10 @@ public final class DpmSolverPlusPlus implements Sampler {
      * @param spacing         how the time points are chosen
      * @param clipDenoised    clamp each x_0 prediction to [-1, 1] (off for latents)
      * @param denoiseToZero   finish with the model's x_0 prediction at t = 0 (one extra evaluation)
-     * @param lowerOrderFinal first-order final step when M < 15 (more stable for few steps)
+     * @param lowerOrderFinal first-order final step (recommended): on the discrete schedule the last interval is
+     *                        long in lambda (t = 50 -> 0 at 20 time-uniform steps: h = 2.9 after h = 0.67), and the
+     *                        second-order extrapolation with r = 0.23 there was ~6x less accurate on an exact
+     *                        Gaussian denoiser than a first-order step
      */
     public DpmSolverPlusPlus(NoiseSchedule schedule, int steps, Spacing spacing, boolean clipDenoised,
                              boolean denoiseToZero, boolean lowerOrderFinal) {
@@ -60,7 +63,7 @@ public final class DpmSolverPlusPlus implements Sampler {
         this.lowerOrderFinal = lowerOrderFinal;
     }
 
-    /** The usual configuration: time-uniform steps on the diffusion's base schedule, no clipping, lower-order
+    /** The usual configuration: time-uniform steps on the diffusion's base schedule, no clipping, first-order
      *  final step, result at t = 0 without an extra denoising evaluation. */
     public static DpmSolverPlusPlus of(GaussianDiffusion diffusion, int steps) {
         return new DpmSolverPlusPlus(diffusion.baseSchedule(), steps, Spacing.TIME_UNIFORM, false, false, true);
@@ -105,7 +108,7 @@ public final class DpmSolverPlusPlus implements Sampler {
                 try (PointerScope scope = new PointerScope()) {
                     Tensor x0 = dataPrediction(model, x, s, y);
                     Tensor d;
-                    boolean firstOrder = i == 1 || (lowerOrderFinal && i == m && m < 15);
+                    boolean firstOrder = i == 1 || (lowerOrderFinal && i == m);
                     if (firstOrder) {
                         d = x0;
                     } else {
