@@ -97,7 +97,7 @@ class DiffusionParityTest {
         double[] spaced = s.betas();
         double max = 0;
         for (int i = 0; i < lin.length; i++) max = Math.max(max, Math.abs(lin[i] - spaced[i]));
-        assertTrue(max < 1e-15, "spaced vs linspace " + max);
+        assertEquals(1.6653345369377348e-16, max, 0.0, "checks.max_abs_betas_spaced_vs_linspace");
     }
 
     @Test
