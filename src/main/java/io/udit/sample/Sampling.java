@@ -41,7 +41,7 @@ public final class Sampling {
         return switch (r.sampler()) {
             case "ddpm" -> new DdpmSampler(base.respaced(Integer.toString(r.steps())), r.clip());
             case "ddim" -> new DdimSampler(base.respaced("ddim" + r.steps()), r.eta(), r.clip());
-            default -> DpmSolverPlusPlus.of(base, r.steps()).withClip(r.clip());
+            default -> new DpmSolverPlusPlus(base.baseSchedule(), r.steps(), DpmSolverPlusPlus.Spacing.TIME_UNIFORM, r.clip(), false, true);
         };
     }
 
