@@ -29,8 +29,8 @@ public final class Fixture {
         this.root = root;
         try {
             String json = Files.readString(root.resolve("manifest.json"));
-            Pattern p = Pattern.compile("\\{\"name\": \"([^\"]+)\", \"file\": \"([^\"]+)\", \"shape\": \\[([^\\]]*)\\], "
-                    + "\"dtype\": \"([^\"]+)\", \"group\": \"([^\"]+)\"\\}");
+            Pattern p = Pattern.compile("\\{\\s*\"name\":\\s*\"([^\"]+)\",\\s*\"file\":\\s*\"([^\"]+)\",\\s*\"shape\":\\s*\\[([^\\]]*)\\],\\s*"
+                    + "\"dtype\":\\s*\"([^\"]+)\",\\s*\"group\":\\s*\"([^\"]+)\"\\s*\\}");
             Matcher m = p.matcher(json);
             while (m.find()) {
                 String dims = m.group(3).trim();
