@@ -84,7 +84,7 @@ class UDiTParityTest {
         UDiT m = tinyModel();
         m.setForm(Form.TRAIN);
         Map<String, Tensor> seen = new LinkedHashMap<>();
-        Tensor out = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"), seen::put);
+        Tensor out = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"), Probe.collect(seen));
         assertClose("output/train", out, fx.tensor("output/train"));
         checkIntermediates("inter_train/", seen);
     }
@@ -95,7 +95,7 @@ class UDiTParityTest {
         m.setForm(Form.EVAL);
         try (InferenceMode guard = new InferenceMode()) {
             Map<String, Tensor> seen = new LinkedHashMap<>();
-            Tensor out = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"), seen::put);
+            Tensor out = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"), Probe.collect(seen));
             assertClose("output/eval", out, fx.tensor("output/eval"));
             checkIntermediates("inter_eval/", seen);
 
