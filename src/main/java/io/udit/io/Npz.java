@@ -80,6 +80,10 @@ public final class Npz {
 
     /** Atomically writes the arrays as an uncompressed npz (like {@code np.savez}); keys become {@code <key>.npy}. */
     public static void write(Path file, Map<String, Tensor> arrays) throws IOException {
+        write(file, arrays, false);
+    }
+
+    static void write(Path file, Map<String, Tensor> arrays, boolean forceZip64) throws IOException {
         Engine.init();
         List<String> names = new ArrayList<>();
         List<Tensor> data = new ArrayList<>();
@@ -96,7 +100,7 @@ public final class Npz {
             headers.add(Npy.header(c));
         }
         AtomicFiles.write(file, ch -> {
-            ZipWriter z = new ZipWriter(ch);
+            ZipWriter z = new ZipWriter(ch, forceZip64);
             for (int k = 0; k < names.size(); k++) {
                 byte[] h = headers.get(k);
                 Tensor c = data.get(k);
