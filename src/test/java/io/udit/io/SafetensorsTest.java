@@ -135,6 +135,27 @@ class SafetensorsTest {
     }
 
     @Test
+    void mappedWindowsCopyTensorsSpanningManyWindows() throws Exception {
+        LinkedHashMap<String, Tensor> sd = new LinkedHashMap<>();
+        sd.put("odd", random(ScalarType.Char, 1, 12345));
+        sd.put("big", random(ScalarType.Double, 2, 300, 517)); // ~1.2 MB across ~19 windows of 64 KiB
+        sd.put("tail", random(ScalarType.Half, 3, 3));
+        Path f = dir.resolve("win.safetensors");
+        Safetensors.write(f, sd, null);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f)) {
+            Safetensors.Header h = Safetensors.header(ch, ch.size(), f);
+            NativeIO.MappedWindow w = new NativeIO.MappedWindow(ch, ch.size(), 1 << 16);
+            for (Safetensors.Info i : h.tensors()) {
+                Tensor t = Tensors.empty(DType.fromSafetensors(i.dtype().safetensors).type, i.shape());
+                w.copy(h.dataStart() + i.begin(), t, f, i.name());
+                IoTestUtil.assertTensorEquals(sd.get(i.name()), t, i.name());
+            }
+        }
+        Path empty = st("empty.safetensors", "{}", new byte[0]);
+        assertTrue(Safetensors.read(empty).isEmpty());
+    }
+
+    @Test
     void writerValidatesNames() throws Exception {
         LinkedHashMap<String, Tensor> sd = new LinkedHashMap<>();
         sd.put("__metadata__", random(ScalarType.Float, 1, 2));
