@@ -6,7 +6,6 @@ import org.bytedeco.pytorch.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,7 +24,7 @@ public final class Npz {
     /** All arrays, keyed by entry name without {@code .npy}, in archive order. */
     public static LinkedHashMap<String, Tensor> read(Path file) throws IOException {
         Engine.init();
-        if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
+        Sniff.requireRegularFile(file);
         byte[] head = Sniff.head(file, 512);
         if (!Sniff.isZip(head)) {
             throw CheckpointFormatException.of(file, "not an npz archive: the file is " + Sniff.describe(head, Files.size(file)));

@@ -108,6 +108,10 @@ class WeightFilesTest {
         assertFails(CheckpointFormatException.class, () -> WeightFiles.detect(emptyZip), "neither a torch.save checkpoint");
         assertFails(java.nio.file.NoSuchFileException.class, () -> WeightFiles.detect(dir.resolve("nope.pt")));
         assertFails(CheckpointFormatException.class, () -> WeightFiles.detect(dir), "not a regular file");
+        assertFails(CheckpointFormatException.class, () -> Npy.read(dir), "not a regular file");
+        assertFails(CheckpointFormatException.class, () -> Npz.read(dir), "not a regular file");
+        assertFails(CheckpointFormatException.class, () -> Safetensors.read(dir), "not a regular file");
+        assertFails(CheckpointFormatException.class, () -> TorchCheckpoint.read(dir), "not a regular file");
     }
 
     @Test
