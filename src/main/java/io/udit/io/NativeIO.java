@@ -172,14 +172,21 @@ final class NativeIO {
     static final class MappedWindow {
         private static final long WINDOW = 1L << 30;
         private final FileChannel ch;
+        private final long window;
         private final long size;
         private MappedByteBuffer win;
         private long start = -1;
         private long end = -1;
 
         MappedWindow(FileChannel ch, long size) {
+            this(ch, size, WINDOW);
+        }
+
+        /** {@code window}: bytes mapped at a time (a multiple of 64 KiB; small values are for tests). */
+        MappedWindow(FileChannel ch, long size, long window) {
             this.ch = ch;
             this.size = size;
+            this.window = window;
         }
 
         void copy(long pos, Tensor t, Object file, String what) throws IOException {
@@ -206,7 +213,7 @@ final class NativeIO {
 
         private void map(long p) throws IOException {
             start = p & ~0xFFFFL;
-            end = Math.min(size, start + WINDOW);
+            end = Math.min(size, start + window);
             win = ch.map(FileChannel.MapMode.READ_ONLY, start, end - start);
         }
     }

@@ -37,6 +37,7 @@ public final class Npy {
     /** Reads a {@code .npy} file; the file must hold exactly the bytes its header declares. */
     public static Tensor read(Path file) throws IOException {
         Engine.init();
+        Sniff.requireRegularFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             byte[] prefix = new byte[(int) Math.min(size, MAX_HEADER + 12)];

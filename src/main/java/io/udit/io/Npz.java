@@ -6,7 +6,6 @@ import org.bytedeco.pytorch.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,7 +24,7 @@ public final class Npz {
     /** All arrays, keyed by entry name without {@code .npy}, in archive order. */
     public static LinkedHashMap<String, Tensor> read(Path file) throws IOException {
         Engine.init();
-        if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
+        Sniff.requireRegularFile(file);
         byte[] head = Sniff.head(file, 512);
         if (!Sniff.isZip(head)) {
             throw CheckpointFormatException.of(file, "not an npz archive: the file is " + Sniff.describe(head, Files.size(file)));
@@ -80,6 +79,10 @@ public final class Npz {
 
     /** Atomically writes the arrays as an uncompressed npz (like {@code np.savez}); keys become {@code <key>.npy}. */
     public static void write(Path file, Map<String, Tensor> arrays) throws IOException {
+        write(file, arrays, false);
+    }
+
+    static void write(Path file, Map<String, Tensor> arrays, boolean forceZip64) throws IOException {
         Engine.init();
         List<String> names = new ArrayList<>();
         List<Tensor> data = new ArrayList<>();
@@ -96,7 +99,7 @@ public final class Npz {
             headers.add(Npy.header(c));
         }
         AtomicFiles.write(file, ch -> {
-            ZipWriter z = new ZipWriter(ch);
+            ZipWriter z = new ZipWriter(ch, forceZip64);
             for (int k = 0; k < names.size(); k++) {
                 byte[] h = headers.get(k);
                 Tensor c = data.get(k);

@@ -41,6 +41,7 @@ public final class Safetensors {
     /** All tensors, in header order. */
     public static LinkedHashMap<String, Tensor> read(Path file) throws IOException {
         Engine.init();
+        Sniff.requireRegularFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             Header h = header(ch, size, file);
@@ -62,6 +63,7 @@ public final class Safetensors {
 
     /** The {@code __metadata__} string map (empty when absent); the whole header is validated. */
     public static Map<String, String> metadata(Path file) throws IOException {
+        Sniff.requireRegularFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return Collections.unmodifiableMap(header(ch, ch.size(), file).metadata);
         }
@@ -69,6 +71,7 @@ public final class Safetensors {
 
     /** Names, dtypes and shapes without reading data: name -> "F32[2, 3]". */
     public static LinkedHashMap<String, String> describe(Path file) throws IOException {
+        Sniff.requireRegularFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             LinkedHashMap<String, String> out = new LinkedHashMap<>();
             for (Info i : header(ch, ch.size(), file).tensors) out.put(i.name, i.dtype.safetensors + Arrays.toString(i.shape));

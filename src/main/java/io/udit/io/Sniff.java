@@ -16,6 +16,12 @@ final class Sniff {
 
     static final String LEGACY_TORCH = "legacy torch.save format (before 1.6) is not supported; re-save with torch>=1.6";
 
+    /** NoSuchFileException when absent, CheckpointFormatException when a directory or device. */
+    static void requireRegularFile(Path file) throws IOException {
+        if (!Files.exists(file)) throw new java.nio.file.NoSuchFileException(file.toString());
+        if (!Files.isRegularFile(file)) throw CheckpointFormatException.of(file, "not a regular file");
+    }
+
     static byte[] head(Path file, int n) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             return in.readNBytes(n);

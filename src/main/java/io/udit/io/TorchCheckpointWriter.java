@@ -31,12 +31,17 @@ public final class TorchCheckpointWriter {
 
     /** Atomically writes {@code tree} to {@code file}. */
     public static void write(Path file, Object tree) throws IOException {
+        write(file, tree, false);
+    }
+
+    /** {@code forceZip64}: zip64 records even for small files (tests of the large-file path). */
+    static void write(Path file, Object tree, boolean forceZip64) throws IOException {
         Engine.init();
         Pickler pk = new Pickler();
         byte[] pkl = pk.pickle(tree);
         String prefix = archiveName(file) + "/";
         AtomicFiles.write(file, ch -> {
-            ZipWriter z = new ZipWriter(ch);
+            ZipWriter z = new ZipWriter(ch, forceZip64);
             z.add(prefix + "data.pkl", pkl, true);
             z.add(prefix + "byteorder", "little".getBytes(StandardCharsets.US_ASCII), true);
             for (int k = 0; k < pk.tensors.size(); k++) {

@@ -6,7 +6,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -20,8 +19,7 @@ public final class WeightFiles {
 
     /** Detects the format from the file's content (not its name). */
     public static Format detect(Path file) throws IOException {
-        if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
-        if (!Files.isRegularFile(file)) throw CheckpointFormatException.of(file, "not a regular file");
+        Sniff.requireRegularFile(file);
         long size = Files.size(file);
         byte[] head = Sniff.head(file, 512);
         if (Sniff.isZip(head)) {
