@@ -11,7 +11,7 @@ import java.io.UncheckedIOException;
 /** The udit command line. Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, configs). */
 @Command(name = "udit", mixinStandardHelpOptions = true, version = "udit 0.1.0",
         description = "U-DiT diffusion transformers on libtorch: train, sample, evaluate.",
-        subcommands = {InfoCommand.class, ForwardCommand.class, ConvertCommand.class})
+        subcommands = {InfoCommand.class, ForwardCommand.class, ConvertCommand.class, SampleCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

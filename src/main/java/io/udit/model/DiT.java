@@ -135,7 +135,9 @@ public final class DiT extends Backbone {
         Tensor cond = tEmbedder.forward(t).add(yEmbedder.forward(y));
         DownsampledAttention.Kernel kernel = attentionKernel();
         for (int i = 0; i < blocks.length; i++) {
-            h = blocks[i].forward(h, cond, kernel);
+            final Tensor in = h;
+            final Block block = blocks[i];
+            h = io.udit.engine.NativeScopes.scoped(() -> block.forward(in, cond, kernel));
             probe.record("blocks." + i, h);
         }
         Tensor[] m = Ops.split(finalAdaLN.forward(torch.silu(cond)), 2, 1);

@@ -9,6 +9,11 @@ public interface Probe {
 
     void record(String name, Tensor value);
 
+    /** A probe that stores every value in {@code into}, kept alive past the forward pass's inner scopes. */
+    static Probe collect(java.util.Map<String, Tensor> into) {
+        return (name, value) -> into.put(name, io.udit.engine.NativeScopes.escape(value));
+    }
+
     default Probe child(String prefix) {
         if (this == NONE) return NONE;
         Probe parent = this;

@@ -1,5 +1,6 @@
 package io.udit.model;
 
+import io.udit.engine.NativeScopes;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -31,13 +32,21 @@ public final class UDiTBlock extends Module {
         for (int k = 0; k < 2; k++) {
             String s = Integer.toString(k + 1);
             Tensor[] mod = Ops.split(adaLN[k].forward(siluC), 6, 1);
-            Tensor a = attn[k].forward(Ops.modulate2d(Ops.channelLayerNorm(x), mod[0], mod[1]), kernel,
-                    probe.child("attn" + s));
-            probe.record("attn" + s, a);
-            x = x.add(Ops.gate2d(mod[2], a));
-            Tensor m = mlp[k].forward(Ops.modulate2d(Ops.channelLayerNorm(x), mod[3], mod[4]), form);
-            probe.record("mlp" + s, m);
-            x = x.add(Ops.gate2d(mod[5], m));
+            final Tensor in = x;
+            final int layer = k;
+            // each half-layer in its own scope: its temporaries are freed before the next one starts
+            x = NativeScopes.scoped(() -> {
+                Tensor a = attn[layer].forward(Ops.modulate2d(Ops.channelLayerNorm(in), mod[0], mod[1]), kernel,
+                        probe.child("attn" + s));
+                probe.record("attn" + s, a);
+                return in.add(Ops.gate2d(mod[2], a));
+            });
+            final Tensor mid = x;
+            x = NativeScopes.scoped(() -> {
+                Tensor m = mlp[layer].forward(Ops.modulate2d(Ops.channelLayerNorm(mid), mod[3], mod[4]), form);
+                probe.record("mlp" + s, m);
+                return mid.add(Ops.gate2d(mod[5], m));
+            });
         }
         return x;
     }

@@ -1,13 +1,12 @@
 package io.udit.model;
 
+import io.udit.diffusion.ClassifierFreeGuidance;
 import io.udit.engine.Engine;
 import io.udit.engine.Tensors;
 import io.udit.testing.Fixture;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -85,7 +84,7 @@ class UDiTParityTest {
         UDiT m = tinyModel();
         m.setForm(Form.TRAIN);
         Map<String, Tensor> seen = new LinkedHashMap<>();
-        Tensor out = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"), seen::put);
+        Tensor out = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"), Probe.collect(seen));
         assertClose("output/train", out, fx.tensor("output/train"));
         checkIntermediates("inter_train/", seen);
     }
@@ -96,7 +95,7 @@ class UDiTParityTest {
         m.setForm(Form.EVAL);
         try (InferenceMode guard = new InferenceMode()) {
             Map<String, Tensor> seen = new LinkedHashMap<>();
-            Tensor out = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"), seen::put);
+            Tensor out = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"), Probe.collect(seen));
             assertClose("output/eval", out, fx.tensor("output/eval"));
             checkIntermediates("inter_eval/", seen);
 
@@ -106,11 +105,8 @@ class UDiTParityTest {
 
             // forward_with_cfg(cat[x0, x0], t=[500, 500], y=[3, 10], 4.0): guidance on channels 0..2 only
             Tensor cfgX = fx.tensor("input/cfg_x");
-            Tensor raw = m.forward(cfgX, Tensors.longs(500, 500), Tensors.longs(3, 10));
-            Tensor eps = raw.narrow(1, 0, 3), rest = raw.narrow(1, 3, raw.size(1) - 3);
-            Tensor cond = eps.narrow(0, 0, 1), uncond = eps.narrow(0, 1, 1);
-            Tensor half = uncond.add(cond.sub(uncond).mul(new org.bytedeco.pytorch.Scalar(4.0)));
-            Tensor guided = torch.cat(new TensorVector(torch.cat(new TensorVector(half, half), 0), rest), 1);
+            Tensor guided = ClassifierFreeGuidance.forwardWithCfg(m::forward, cfgX, Tensors.longs(500, 500),
+                    Tensors.longs(3, 10), 4.0, ClassifierFreeGuidance.Mode.REFERENCE);
             assertClose("output/eval_forward_with_cfg_scale4", guided, fx.tensor("output/eval_forward_with_cfg_scale4"));
         }
     }

@@ -1,0 +1,134 @@
+package io.udit.bench;
+
+import io.udit.diffusion.GaussianDiffusion;
+import io.udit.engine.Engine;
+import io.udit.engine.Tensors;
+import io.udit.model.Backbone;
+import io.udit.model.Complexity;
+import io.udit.model.Form;
+import io.udit.model.ModelConfig;
+import io.udit.sample.SampleRequest;
+import io.udit.sample.Sampling;
+import io.udit.train.Rss;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Times forward passes, training steps or whole sampling runs: warm-up, repeated runs, median and spread, images/s,
+ * achieved GFLOP/s (2 x MACs of the graph that ran / time) and its share of the machine's fp32 peak.
+ */
+public final class Benchmark {
+    /** fp32 peak of the 2-core AVX2 machine this project targets: 2 cores x 2 FMA x 8 lanes x 2 x ~2.45 GHz. */
+    public static final double DEFAULT_PEAK_GFLOPS = 157.0;
+
+    public enum Mode { FORWARD, TRAIN, SAMPLE }
+
+    public record Settings(Mode mode, int batch, int warmup, int repeats, String sampler, int sampleSteps, double peakGflops) {}
+
+    private Benchmark() {}
+
+    public static Map<String, Object> run(String name, ModelConfig config, Settings s) {
+        Engine.init();
+        Backbone model = config.build(0);
+        Complexity cx = Complexity.of(config);
+        double macsPerImage;
+        Runnable op;
+        long[] shape = {s.batch(), config.inChannels(), config.inputSize(), config.inputSize()};
+        Tensor x = torch.randn(shape), t = torch.randint(1000, new long[] {s.batch()}), y = torch.randint(config.numClasses(), new long[] {s.batch()});
+        switch (s.mode()) {
+            case FORWARD -> {
+                model.setForm(Form.EVAL);
+                macsPerImage = cx.macsFolded() + cx.elementwise();
+                op = () -> {
+                    try (PointerScope scope = new PointerScope(); InferenceMode g = new InferenceMode()) {
+                        model.forward(x, t, y);
+                    }
+                };
+            }
+            case TRAIN -> {
+                model.setForm(Form.TRAIN);
+                // forward + backward ~ 3x the forward MACs (each weight gradient and input gradient costs one forward)
+                macsPerImage = 3.0 * (cx.macsTrain() + cx.elementwise());
+                AdamW opt = new AdamW(new TensorVector(model.trainableParameters().toArray(new Tensor[0])), new AdamWOptions(1e-4));
+                GaussianDiffusion diffusion = GaussianDiffusion.create("");
+                Tensor noise = torch.randn(shape);
+                op = () -> {
+                    try (PointerScope scope = new PointerScope()) {
+                        opt.zero_grad();
+                        diffusion.trainingLosses(model::forward, x, t, y, noise).loss().mean().backward();
+                        opt.step();
+                    }
+                };
+            }
+            default -> {
+                model.setForm(Form.EVAL);
+                long[] labels = Tensors.toLongs(y);
+                SampleRequest req = new SampleRequest(labels, s.sampler(), s.sampleSteps(), 1.0,
+                        io.udit.diffusion.ClassifierFreeGuidance.Mode.STANDARD, 0, 0, false, 0.0, s.batch());
+                int evals = Sampling.sampler(req).modelEvaluations();
+                macsPerImage = (double) evals * (cx.macsFolded() + cx.elementwise());
+                op = () -> Sampling.generate(model, req, Sampling.Progress.NONE);
+            }
+        }
+        for (int i = 0; i < s.warmup(); i++) op.run();
+        CpuUsage cpu = CpuUsage.start();
+        double[] secs = new double[s.repeats()];
+        for (int i = 0; i < s.repeats(); i++) {
+            long t0 = System.nanoTime();
+            op.run();
+            secs[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        double other = cpu.otherShare();
+        double[] sorted = secs.clone();
+        Arrays.sort(sorted);
+        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        double gflops = 2.0 * macsPerImage * s.batch() / median / 1e9;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", name);
+        m.put("mode", s.mode().name().toLowerCase());
+        m.put("batch", s.batch());
+        if (s.mode() == Mode.SAMPLE) {
+            m.put("sampler", s.sampler());
+            m.put("sampler_steps", s.sampleSteps());
+        }
+        m.put("repeats", s.repeats());
+        m.put("warmup", s.warmup());
+        m.put("median_s", round(median, 4));
+        m.put("min_s", round(sorted[0], 4));
+        m.put("max_s", round(sorted[sorted.length - 1], 4));
+        m.put("spread_pct", round(100 * (sorted[sorted.length - 1] - sorted[0]) / median, 1));
+        m.put("times_s", roundAll(secs));
+        m.put("images_per_s", round(s.batch() / median, 3));
+        m.put("gmacs_per_image", round(macsPerImage / 1e9, 3));
+        m.put("achieved_gflops", round(gflops, 1));
+        m.put("peak_gflops", s.peakGflops());
+        m.put("share_of_peak", round(gflops / s.peakGflops(), 3));
+        m.put("peak_rss_mb", round(Rss.peak() / 1e6, 0));
+        m.put("threads", Engine.threadSettings());
+        m.put("other_processes_cpu_share", round(other, 3));
+        m.put("quiet_machine", other < 0.05);
+        return m;
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+    private static List<Double> roundAll(double[] v) {
+        List<Double> out = new ArrayList<>();
+        for (double d : v) out.add(round(d, 4));
+        return out;
+    }
+}

@@ -1,0 +1,52 @@
+package io.udit.cli;
+
+import io.udit.bench.Benchmark;
+import io.udit.io.Json;
+import io.udit.model.ModelConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** Throughput of forward passes, training steps or sampling runs, with achieved GFLOP/s. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmark a model: median time, images/s, achieved GFLOP/s and share of peak, peak RSS, CPU contention.")
+public final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--mode", defaultValue = "forward", description = "forward, train or sample (default ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--batch", defaultValue = "8") int batch;
+    @Option(names = "--warmup", defaultValue = "2") int warmup;
+    @Option(names = "--repeats", defaultValue = "5") int repeats;
+    @Option(names = "--sampler", defaultValue = "dpm++", description = "For --mode sample: ddpm, ddim or dpm++.") String sampler;
+    @Option(names = "--steps", defaultValue = "25", description = "For --mode sample: sampler steps.") int steps;
+    @Option(names = "--peak-gflops", defaultValue = "157", description = "fp32 peak of this machine (default ${DEFAULT-VALUE}).") double peak;
+    @Option(names = "--json", description = "Print JSON only.") boolean json;
+
+    @Override
+    public Integer call() {
+        ModelConfig c = modelOptions.resolve();
+        Benchmark.Mode m = switch (mode) {
+            case "forward" -> Benchmark.Mode.FORWARD;
+            case "train" -> Benchmark.Mode.TRAIN;
+            case "sample" -> Benchmark.Mode.SAMPLE;
+            default -> throw new UserError("--mode must be forward, train or sample");
+        };
+        if (batch <= 0 || repeats <= 0 || warmup < 0) throw new UserError("--batch and --repeats must be positive, --warmup >= 0");
+        String name = modelOptions.model != null ? modelOptions.model : String.valueOf(modelOptions.config);
+        Map<String, Object> r = Benchmark.run(name, c, new Benchmark.Settings(m, batch, warmup, repeats, sampler, steps, peak));
+        if (!json) {
+            System.err.printf("%s %s batch %d: median %.3f s (%.2f images/s), %.1f GFLOP/s = %.0f%% of peak%s%n", name, mode, batch,
+                    r.get("median_s"), r.get("images_per_s"), r.get("achieved_gflops"), 100 * (Double) r.get("share_of_peak"),
+                    Boolean.TRUE.equals(r.get("quiet_machine")) ? "" : " (machine NOT quiet: other processes used "
+                            + Math.round(100 * (Double) r.get("other_processes_cpu_share")) + "% of the CPU)");
+        }
+        System.out.println(Json.writePretty(r));
+        return 0;
+    }
+}

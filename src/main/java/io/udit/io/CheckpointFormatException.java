@@ -1,0 +1,30 @@
+package io.udit.io;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** A weight/array file that is malformed, truncated, hostile or of an unsupported kind. The message names the file. */
+public class CheckpointFormatException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public CheckpointFormatException(String message) {
+        super(message);
+    }
+
+    public CheckpointFormatException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    /** {@code "<file>: <problem>"}. */
+    public static CheckpointFormatException of(Object file, String problem) {
+        return new CheckpointFormatException(file + ": " + problem);
+    }
+
+    public static CheckpointFormatException of(Object file, String problem, Throwable cause) {
+        return new CheckpointFormatException(file + ": " + problem, cause);
+    }
+
+    static String name(Path file) {
+        return String.valueOf(file);
+    }
+}

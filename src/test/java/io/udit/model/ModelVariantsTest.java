@@ -1,0 +1,139 @@
+package io.udit.model;
+
+import io.udit.engine.Engine;
+import io.udit.engine.Tensors;
+import io.udit.io.Npy;
+import io.udit.io.TorchCheckpoint;
+import io.udit.testing.Fixture;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Weights from torch.save files, the DiT cross-check, and every ablation variant in both forms. */
+class ModelVariantsTest {
+    @BeforeAll
+    static void init() {
+        Engine.init();
+    }
+
+    @Test
+    void weightsFromTheTorchCheckpointGiveTheFixtureOutputs() throws Exception {
+        Fixture fx = Fixture.tiny();
+        UDiT m = (UDiT) ModelConfigs.fromMap(UDiTParityTest.tinyConfigMap()).build(0);
+        m.loadStateDict(TorchCheckpoint.readStateDict(fx.checkpoint(), null));
+        try (NoGradGuard g = new NoGradGuard()) {
+            Tensor out = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"));
+            assertTrue(Tensors.relativeError(out, fx.tensor("output/train")) <= 1e-5);
+            m.setForm(Form.EVAL);
+            out = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"));
+            assertTrue(Tensors.relativeError(out, fx.tensor("output/eval")) <= 1e-5);
+        }
+    }
+
+    @Test
+    void ditMatchesAnIndependentTorchComputation() throws Exception {
+        Path dir = Path.of("src/test/resources/dit-tiny");
+        DiTConfig c = new DiTConfig(8, 2, 4, 64, 2, 4, 4.0, 0.1, 10, true);
+        DiT m = new DiT(c, 0);
+        Map<String, Tensor> sd = TorchCheckpoint.readStateDict(dir.resolve("dit_tiny.pt"), null);
+        assertEquals(new java.util.TreeSet<>(sd.keySet()), new java.util.TreeSet<>(m.stateDict().keySet()));
+        // our own sin-cos table must equal the reference's frozen pos_embed
+        assertTrue(Tensors.maxAbsDiff(m.stateDict().get("pos_embed"), sd.get("pos_embed")) < 1e-6);
+        m.loadStateDict(sd);
+        Tensor expected = Npy.read(dir.resolve("out.npy"));
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (Form form : Form.values()) {
+                m.setForm(form);
+                Tensor out = m.forward(Npy.read(dir.resolve("x.npy")), Npy.read(dir.resolve("t.npy")), Npy.read(dir.resolve("y.npy")));
+                double err = Tensors.relativeError(out, expected);
+                assertTrue(err <= 1e-5, form + ": relative error " + err);
+            }
+        }
+    }
+
+    /** The paper's component ladder, from DiT-UNet to the full U-DiT, all on a small model. */
+    static List<UDiTConfig> ladder() {
+        UDiTConfig base = UDiTConfig.named(32, 2).withInputSize(16).withNumClasses(10).withDepth(List.of(1, 1, 1, 1, 1));
+        List<Integer> full = List.of(1, 1, 1, 1, 1), down = List.of(2, 2, 2, 2, 2);
+        return List.of(
+                base.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.PLAIN, UDiTConfig.PositionType.NONE, 0, false, full),
+                base.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.PLAIN, UDiTConfig.PositionType.NONE, 0, false, down),
+                base.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.PLAIN, UDiTConfig.PositionType.NONE, 5, false, down),
+                base.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.PLAIN, UDiTConfig.PositionType.NONE, 5, true, down),
+                base.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.COSINE, UDiTConfig.PositionType.NONE, 5, true, down),
+                base.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.COSINE, UDiTConfig.PositionType.ROPE2D, 5, true, down),
+                base.withComponents(UDiTConfig.FfnType.DWCONV, UDiTConfig.AttentionType.COSINE, UDiTConfig.PositionType.ROPE2D, 5, true, down),
+                base.withComponents(UDiTConfig.FfnType.REP, UDiTConfig.AttentionType.COSINE, UDiTConfig.PositionType.ROPE2D, 3, true, down));
+    }
+
+    @Test
+    void everyLadderVariantRunsAndItsFastPathsMatchThePlainPath() {
+        Tensor x = torch.randn(2, 4, 16, 16), t = Tensors.longs(3, 900), y = Tensors.longs(1, 10);
+        for (UDiTConfig c : ladder()) {
+            UDiT m = new UDiT(c, 1);
+            randomize(m);
+            try (NoGradGuard g = new NoGradGuard()) {
+                m.setForm(Form.TRAIN);
+                m.setAttentionKernel(DownsampledAttention.Kernel.MATH);
+                Tensor plain = m.forward(x, t, y);
+                assertEquals("[2, 8, 16, 16]", Tensors.shapeString(plain));
+                m.setAttentionKernel(null);
+                m.setForm(Form.EVAL);
+                Tensor fast = m.forward(x, t, y);
+                double err = Tensors.relativeError(fast, plain);
+                assertTrue(err <= 1e-5, c + ": eval/fused vs train/math relative error " + err);
+            }
+            // the config round-trips through the reference's argument names
+            assertEquals(c, ModelConfigs.fromMap(c.toMap()));
+        }
+    }
+
+    @Test
+    void trainFormHasGradientsForEveryParameter() {
+        UDiT m = new UDiT(ladder().get(7), 2);
+        randomize(m);
+        m.setForm(Form.TRAIN);
+        Tensor out = m.forward(torch.randn(2, 4, 16, 16), Tensors.longs(3, 900), Tensors.longs(1, 10));
+        out.pow(new Scalar(2)).mean().backward();
+        for (var e : m.stateDict().entrySet()) {
+            Tensor grad = e.getValue().grad();
+            assertTrue(grad.defined(), "no gradient for " + e.getKey());
+            assertFalse(grad.abs().sum().item_double() == 0.0 && !e.getKey().startsWith("y_embedder"), "zero gradient for " + e.getKey());
+        }
+    }
+
+    @Test
+    void invalidConfigsAreRefusedWithTheReason() {
+        UDiTConfig s = UDiTConfig.named(96, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.withInputSize(30));
+        assertTrue(e.getMessage().contains("input_size"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> s.withHidden(96, 5));
+        assertTrue(e.getMessage().contains("num_heads"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ModelConfigs.fromMap(Map.of("model", "U-DiT-S", "downsampler", "avgpool")));
+        assertTrue(e.getMessage().contains("downsampler"), e.getMessage());
+    }
+
+    /** Zero-initialised layers would hide bugs: give every parameter random values. */
+    static void randomize(Backbone m) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            var gen = torch.make_generator_cpu(7);
+            for (var e : m.stateDict().entrySet()) {
+                if (e.getKey().equals("pos_embed")) continue;
+                e.getValue().normal_(0.0, 0.05, new org.bytedeco.pytorch.GeneratorOptional(gen));
+            }
+        }
+        m.setForm(m.form());
+    }
+}
