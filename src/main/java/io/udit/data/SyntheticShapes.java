@@ -93,14 +93,12 @@ public final class SyntheticShapes implements Dataset {
         int n = resolution * resolution;
         if (dst.length < 3 * n)
             throw new IllegalArgumentException("dst holds " + dst.length + " floats, need " + 3 * n);
-        int label = label(index);
-        SplittableRandom r = new SplittableRandom(Seeds.mix(seed, 0x5A4E5L, index));
         Canvas cv = canvas.get();
-        render(cv, label, r);
+        Drawn d = draw(index, cv);
         int[] px = cv.pixels;
-        boolean noise = r.nextDouble() < 0.4;
-        double sigma = noise ? 0.015 + 0.035 * r.nextDouble() : 0;
-        boolean invert = r.nextBoolean();
+        SplittableRandom r = d.rng;
+        boolean noise = d.noiseSigma > 0, invert = d.inverted;
+        double sigma = d.noiseSigma;
         for (int i = 0; i < n; i++) {
             int p = px[i];
             for (int c = 0; c < 3; c++) {
@@ -111,10 +109,33 @@ public final class SyntheticShapes implements Dataset {
                 dst[c * n + i] = 2f * v - 1f;
             }
         }
-        return label;
+        return d.label;
     }
 
-    private void render(Canvas cv, int label, SplittableRandom r) {
+    /**
+     * What sample {@code index} is made of (for tests of the generator): colours as drawn (0..1, before noise and
+     * inversion), geometry in pixels, whether the image is inverted.
+     */
+    record Drawn(int label, float[] fg, float[] bg, float[] bg2, int bgKind, double radius, double cx, double cy,
+            double noiseSigma, boolean inverted, SplittableRandom rng) {}
+
+    /** Draws sample {@code index} on the canvas and draws its remaining random choices. */
+    Drawn draw(int index, Canvas cv) {
+        int label = label(index);
+        SplittableRandom r = new SplittableRandom(Seeds.mix(seed, 0x5A4E5L, index));
+        Drawn d = render(cv, label, r);
+        boolean noise = r.nextDouble() < 0.4;
+        double sigma = noise ? 0.015 + 0.035 * r.nextDouble() : 0;
+        boolean invert = r.nextBoolean();
+        return new Drawn(label, d.fg, d.bg, d.bg2, d.bgKind, d.radius, d.cx, d.cy, sigma, invert, r);
+    }
+
+    /** {@link #draw(int, Canvas)} on this thread's canvas. */
+    Drawn drawn(int index) {
+        return draw(index, canvas.get());
+    }
+
+    private Drawn render(Canvas cv, int label, SplittableRandom r) {
         int res = resolution;
         Graphics2D g = cv.g;
         g.setTransform(new AffineTransform());
@@ -193,6 +214,7 @@ public final class SyntheticShapes implements Dataset {
             g.setPaint(colour(fg));
         }
         g.fill(s);
+        return new Drawn(label, fg, bg, bg2, bgKind, radius, cx, cy, 0, false, r);
     }
 
     /** A colour in HSV space with uniform hue; the same distribution for shapes and backgrounds. */
@@ -298,7 +320,7 @@ public final class SyntheticShapes implements Dataset {
     }
 
     /** A per-thread drawing surface. */
-    private static final class Canvas {
+    static final class Canvas {
         final BufferedImage image;
         final Graphics2D g;
         final int[] pixels;

@@ -228,7 +228,7 @@ class BatchLoaderTest {
         long t0 = System.nanoTime();
         for (int i = 0; i < count; i++) ds.read(i, x, null);
         double single = count / ((System.nanoTime() - t0) / 1e9);
-        int batches = 60, b = 64;
+        int batches = 200, b = 64;
         double loaded;
         long waited;
         try (BatchLoader l = BatchLoader.builder(ds, b).workers(2).seed(3).build()) {
