@@ -31,8 +31,11 @@ final class Images {
 
     /** File name extensions taken as images (those Java's ImageIO decodes). */
     static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "wbmp");
-    /** Refuse to decode images with more pixels than this (256 MiB of RGB): such a file is a mistake. */
-    static final long MAX_PIXELS = 1L << 28;
+    /**
+     * Refuse to decode images with more pixels than this (8192 x 8192; decoding one takes about 450 MB): checked
+     * from the header before decoding, so a decompression bomb or a mistaken file cannot exhaust memory.
+     */
+    static final long MAX_PIXELS = 1L << 26;
 
     static {
         ImageIO.setUseCache(false);

@@ -94,7 +94,7 @@ public final class LatentFolder implements Dataset {
                         + featuresDir.resolve(feats.get(i)) + " vs " + labelsDir.resolve(labs.get(i))
                         + " (feature and label files must have the same names)");
         this.names = feats.toArray(new String[0]);
-        NpyArray first = NpyArray.read(featuresDir.resolve(names[0]), 1L << 30);
+        NpyArray first = NpyArray.read(featuresDir.resolve(names[0]), 1L << 26);
         long[] chw = sampleShape(first);
         if (chw[1] != chw[2] || chw[1] < 1 || chw[0] < 1 || chw[0] * chw[1] * chw[2] > (1 << 26))
             throw new DataException(first.file + ": latent shape " + NpyArray.shapeString(first.shape)

@@ -223,6 +223,19 @@ class ImageFolderTest {
         }
     }
 
+    /** PNG signature and an IHDR chunk (8-bit RGB) announcing w x h, nothing else. */
+    static byte[] pngHeader(int w, int h) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 25);
+        b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10}).putInt(13);
+        int start = b.position();
+        b.put(new byte[] {'I', 'H', 'D', 'R'}).putInt(w).putInt(h).put((byte) 8).put((byte) 2).put((byte) 0)
+                .put((byte) 0).put((byte) 0);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(b.array(), start, 17);
+        b.putInt((int) crc.getValue());
+        return b.array();
+    }
+
     @Test
     void corruptAndTooSmallImagesNameTheFile() throws IOException {
         write(rgbImage(32, 32, (x, y) -> 0), tmp.resolve("c/good.png"));
@@ -231,6 +244,7 @@ class ImageFolderTest {
         write(rgbImage(20, 40, (x, y) -> 0), tmp.resolve("c/small.png"));
         byte[] png = Files.readAllBytes(tmp.resolve("c/good.png"));
         Files.write(tmp.resolve("c/truncated.png"), java.util.Arrays.copyOf(png, png.length / 2));
+        Files.write(tmp.resolve("c/huge.png"), pngHeader(100_000, 100_000)); // decompression bomb: header only
         ImageFolder ds = new ImageFolder(tmp, 32);
         float[] out = new float[ds.sampleSize()];
         for (int i = 0; i < ds.size(); i++) {
@@ -243,6 +257,7 @@ class ImageFolderTest {
             DataException e = assertThrows(DataException.class, () -> ds.read(ii, out, null), name);
             assertTrue(e.getMessage().contains(name), e.getMessage());
             if (name.equals("small.png")) assertTrue(e.getMessage().contains("20x40"), e.getMessage());
+            if (name.equals("huge.png")) assertTrue(e.getMessage().contains("too large"), e.getMessage());
         }
         ImageFolder up = new ImageFolder(tmp, 32, false, false, true);
         for (int i = 0; i < up.size(); i++)
