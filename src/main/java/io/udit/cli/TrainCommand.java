@@ -52,6 +52,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW weight decay (default ${DEFAULT-VALUE}).")
     double weightDecay;
 
+    @Option(names = "--grad-clip", defaultValue = "0", description = "Clip the gradient norm (0 = off, as the paper).")
+    double gradClip;
+
+    @Option(names = "--warmup", defaultValue = "0", description = "Linear learning-rate warm-up steps (0 = off, as the paper).")
+    int warmup;
+
     @Option(names = "--ema", defaultValue = "0.9999", description = "EMA decay (default ${DEFAULT-VALUE}).")
     double ema;
 
@@ -94,7 +100,7 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             return new TrainConfig(model, batch, microBatch == null ? batch : microBatch, steps, lr, weightDecay, 0.9, 0.999,
                     ema, emaWarmup, independentDropout, seed, logEvery, checkpointEvery, keep, sampleEvery, previewPerClass,
-                    previewSampler, previewSteps, 1.0, "linear", 1000, ds.isImage(), workers);
+                    previewSampler, previewSteps, 1.0, "linear", 1000, ds.isImage(), workers, gradClip, warmup);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }

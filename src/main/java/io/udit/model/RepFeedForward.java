@@ -17,7 +17,11 @@ public final class RepFeedForward extends FeedForward {
     private volatile Folded folded; // built by prepare(EVAL), dropped by prepare(TRAIN)
 
     /** The single-conv inference weights. */
-    public record Folded(Tensor inWeight, Tensor inBias, Tensor dwWeight, Tensor dwBias, Tensor outWeight, Tensor outBias) {}
+    public record Folded(Tensor inWeight, Tensor inBias, Tensor dwWeight, Tensor dwBias, Tensor outWeight, Tensor outBias) {
+        void release() {
+            for (Tensor t : new Tensor[] {inWeight, inBias, dwWeight, dwBias, outWeight, outBias}) t.close();
+        }
+    }
 
     RepFeedForward(int width, int hidden) {
         this.width = width;
@@ -66,7 +70,9 @@ public final class RepFeedForward extends FeedForward {
 
     @Override
     void prepare(Form form) {
+        Folded old = folded;
         folded = form == Form.EVAL ? NativeScopes.outsideScopes(this::fold) : null;
+        if (old != null) old.release(); // free now rather than whenever the GC gets to it (refolds happen every preview)
     }
 
     /** The current inference weights (null in training form). */

@@ -18,6 +18,8 @@ import java.util.Map;
  * @param previewSampler   sampler for previews ("ddim", "dpm++", "ddpm")
  * @param previewSteps     sampler steps for previews
  * @param clipDenoised     clip predicted x0 to [-1, 1] while sampling (pixel-space data)
+ * @param gradClip         clip the global gradient norm to this value (0 = off, the paper's recipe)
+ * @param warmupSteps      linear learning-rate warm-up over this many steps (0 = off, the paper's recipe)
  */
 public record TrainConfig(
         ModelConfig model,
@@ -43,7 +45,9 @@ public record TrainConfig(
         String noiseSchedule,
         int diffusionSteps,
         boolean clipDenoised,
-        int loaderWorkers) {
+        int loaderWorkers,
+        double gradClip,
+        int warmupSteps) {
 
     public TrainConfig {
         if (globalBatch <= 0 || microBatch <= 0 || globalBatch % microBatch != 0) {
@@ -52,6 +56,7 @@ public record TrainConfig(
         if (steps < 0) throw new IllegalArgumentException("steps must be >= 0");
         if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive");
         if (emaDecay < 0 || emaDecay >= 1) throw new IllegalArgumentException("ema decay must be in [0, 1)");
+        if (gradClip < 0 || warmupSteps < 0) throw new IllegalArgumentException("grad clip and warm-up steps must be >= 0");
         if (logEvery <= 0 || checkpointEvery < 0 || keepCheckpoints < 1 || sampleEvery < 0) {
             throw new IllegalArgumentException("log-every must be > 0, checkpoint-every and sample-every >= 0, keep >= 1");
         }
@@ -60,7 +65,12 @@ public record TrainConfig(
     /** The paper's recipe for a model; batch, steps and seed still to choose. */
     public static TrainConfig defaults(ModelConfig model) {
         return new TrainConfig(model, 256, 256, 400_000, 1e-4, 0.0, 0.9, 0.999, 0.9999, false, false, 0,
-                100, 50_000, 3, 0, 2, "ddim", 50, 1.0, "linear", 1000, false, 0);
+                100, 50_000, 3, 0, 2, "ddim", 50, 1.0, "linear", 1000, false, 0, 0.0, 0);
+    }
+
+    /** The learning rate at a step (0-based): linear warm-up, then constant. */
+    public double lrAt(long step) {
+        return warmupSteps > 0 && step < warmupSteps ? lr * (step + 1) / warmupSteps : lr;
     }
 
     public int accumulation() {
@@ -70,19 +80,19 @@ public record TrainConfig(
     public TrainConfig withBatch(int global, int micro) {
         return new TrainConfig(model, global, micro, steps, lr, weightDecay, beta1, beta2, emaDecay, emaWarmup,
                 independentLabelDropout, seed, logEvery, checkpointEvery, keepCheckpoints, sampleEvery, previewPerClass,
-                previewSampler, previewSteps, previewCfgScale, noiseSchedule, diffusionSteps, clipDenoised, loaderWorkers);
+                previewSampler, previewSteps, previewCfgScale, noiseSchedule, diffusionSteps, clipDenoised, loaderWorkers, gradClip, warmupSteps);
     }
 
     public TrainConfig withModel(ModelConfig m) {
         return new TrainConfig(m, globalBatch, microBatch, steps, lr, weightDecay, beta1, beta2, emaDecay, emaWarmup,
                 independentLabelDropout, seed, logEvery, checkpointEvery, keepCheckpoints, sampleEvery, previewPerClass,
-                previewSampler, previewSteps, previewCfgScale, noiseSchedule, diffusionSteps, clipDenoised, loaderWorkers);
+                previewSampler, previewSteps, previewCfgScale, noiseSchedule, diffusionSteps, clipDenoised, loaderWorkers, gradClip, warmupSteps);
     }
 
     public TrainConfig withSteps(long s) {
         return new TrainConfig(model, globalBatch, microBatch, s, lr, weightDecay, beta1, beta2, emaDecay, emaWarmup,
                 independentLabelDropout, seed, logEvery, checkpointEvery, keepCheckpoints, sampleEvery, previewPerClass,
-                previewSampler, previewSteps, previewCfgScale, noiseSchedule, diffusionSteps, clipDenoised, loaderWorkers);
+                previewSampler, previewSteps, previewCfgScale, noiseSchedule, diffusionSteps, clipDenoised, loaderWorkers, gradClip, warmupSteps);
     }
 
     /** The run's settings by name (model config under "model"), written into checkpoints and config.json. */
@@ -111,6 +121,8 @@ public record TrainConfig(
         m.put("diffusion_steps", diffusionSteps);
         m.put("clip_denoised", clipDenoised);
         m.put("loader_workers", loaderWorkers);
+        m.put("grad_clip", gradClip);
+        m.put("warmup_steps", warmupSteps);
         return m;
     }
 }

@@ -51,7 +51,8 @@ public final class Trainer {
         void onStep(StepStats stats);
     }
 
-    public record StepStats(long step, long totalSteps, double loss, double mse, double vb, double stepsPerSecond,
+    public record StepStats(long step, long totalSteps, double loss, double mse, double vb, double gradNorm, double lr,
+                            double stepsPerSecond,
                             double dataWaitSeconds, long rssBytes) {}
 
     public record Result(long finalStep, Path lastCheckpoint, List<Double> losses, Backbone model, Backbone ema) {}
@@ -93,7 +94,8 @@ public final class Trainer {
         AdamWOptions opts = new AdamWOptions(config.lr());
         opts.betas().put(0, config.beta1()).put(1, config.beta2());
         opts.weight_decay().put(config.weightDecay());
-        AdamW optimizer = new AdamW(new TensorVector(params.toArray(new Tensor[0])), opts);
+        TensorVector paramVector = new TensorVector(params.toArray(new Tensor[0]));
+        AdamW optimizer = new AdamW(paramVector, opts);
 
         long step = 0;
         Path lastCheckpoint = null;
@@ -129,8 +131,9 @@ public final class Trainer {
              ProgressBar bar = new ProgressBar("train", config.steps(), step)) {
             long windowStart = System.nanoTime(), windowSteps = 0, waitedBefore = loader.waitedNanos();
             while (step < config.steps()) {
-                double lossSum = 0, mseSum = 0, vbSum = 0;
+                double lossSum = 0, mseSum = 0, vbSum = 0, gradNorm;
                 try (PointerScope scope = new PointerScope()) {
+                    setLearningRate(optimizer, config.lrAt(step));
                     optimizer.zero_grad();
                     for (int a = 0; a < accum; a++) {
                         BatchLoader.Batch batch = loader.next();
@@ -148,6 +151,13 @@ public final class Trainer {
                         if (l.mse() != null) mseSum += l.mse().mean().item_double();
                         if (l.vb() != null) vbSum += l.vb().mean().item_double();
                     }
+                    // the global gradient norm, clipped when asked (an infinite bound only measures it)
+                    gradNorm = torch.clip_grad_norm_(paramVector, config.gradClip() > 0 ? config.gradClip() : Double.MAX_VALUE);
+                    if (!Double.isFinite(gradNorm) || !Double.isFinite(lossSum)) {
+                        throw new IllegalStateException("non-finite " + (Double.isFinite(lossSum) ? "gradient norm" : "loss")
+                                + " at step " + (step + 1) + "; stopped before the update, so no poisoned weights were written (last"
+                                + " checkpoint: " + lastCheckpoint + "). Try a lower --lr, --grad-clip 1 or --warmup.");
+                    }
                     optimizer.step();
                     ema.update(Ema.decayAt(config.emaDecay(), config.emaWarmup(), step));
                 }
@@ -157,13 +167,9 @@ public final class Trainer {
                 losses.add(loss);
                 history.add(step, loss);
                 bar.set("loss", loss).update(step);
-                if (!Double.isFinite(loss)) {
-                    throw new IllegalStateException("loss is " + loss + " at step " + step
-                            + "; stopping before writing poisoned weights (last checkpoint: " + lastCheckpoint
-                            + "). Try a lower --lr.");
-                }
                 double secs = (System.nanoTime() - windowStart) / 1e9;
-                StepStats stats = new StepStats(step, config.steps(), loss, mseSum / accum, vbSum / accum,
+                StepStats stats = new StepStats(step, config.steps(), loss, mseSum / accum, vbSum / accum, gradNorm,
+                        config.lrAt(step - 1),
                         windowSteps / Math.max(secs, 1e-9), (loader.waitedNanos() - waitedBefore) / 1e9, Rss.current());
                 listener.onStep(stats);
                 if (step % config.logEvery() == 0 || step == config.steps()) {
@@ -174,14 +180,17 @@ public final class Trainer {
                 }
                 boolean last = step == config.steps();
                 if ((config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) || last) {
-                    lastCheckpoint = TrainingCheckpoint.fileFor(ckptDir, step);
-                    TrainingCheckpoint.save(lastCheckpoint, step, model, ema.model(), optimizer, checkpointArgs());
+                    try (PointerScope scope = new PointerScope()) {
+                        lastCheckpoint = TrainingCheckpoint.fileFor(ckptDir, step);
+                        TrainingCheckpoint.save(lastCheckpoint, step, model, ema.model(), optimizer, checkpointArgs());
+                    }
                     TrainingCheckpoint.prune(ckptDir, config.keepCheckpoints());
                     history.plot(runDir.resolve("loss.png"));
                 }
                 if (config.sampleEvery() > 0 && (step % config.sampleEvery() == 0 || last)) {
-                    writePreview(ema.model(), step);
-                    model.setForm(Form.TRAIN);
+                    try (PointerScope scope = new PointerScope()) {
+                        writePreview(ema.model(), step);
+                    }
                 }
             }
         }
@@ -202,6 +211,11 @@ public final class Trainer {
         }
         Tensor yd = dropped(y, nullClass, p, g, n);
         return (xt, tt, yy) -> model.forward(xt, tt, yd);
+    }
+
+    private static void setLearningRate(AdamW optimizer, double lr) {
+        var groups = optimizer.param_groups();
+        for (long i = 0; i < groups.size(); i++) groups.get(i).options().set_lr(lr);
     }
 
     private static Tensor dropped(Tensor y, long nullClass, double p, GeneratorOptional g, int n) {
@@ -282,6 +296,8 @@ public final class Trainer {
             m.put("loss", s.loss());
             m.put("mse", s.mse());
             m.put("vb", s.vb());
+            m.put("grad_norm", s.gradNorm());
+            m.put("lr", s.lr());
             m.put("steps_per_s", s.stepsPerSecond());
             m.put("images_per_s", s.stepsPerSecond() * globalBatch);
             m.put("data_wait_s", s.dataWaitSeconds());
