@@ -62,6 +62,8 @@ public final class Trainer {
     private final Path runDir;
     private final boolean resume;
     private final Listener listener;
+    private volatile long deadlineNanos = Long.MAX_VALUE;
+    private volatile boolean stopRequested;
 
     public Trainer(TrainConfig config, Dataset data, Path runDir, boolean resume, Listener listener) {
         this.config = config;
@@ -70,6 +72,17 @@ public final class Trainer {
         this.resume = resume;
         this.listener = listener == null ? Listener.NONE : listener;
         checkDataMatchesModel();
+    }
+
+    /** Stops after the step that crosses this wall-clock budget (checkpointing and previewing as for the last step). */
+    public Trainer withTimeBudget(java.time.Duration budget) {
+        this.deadlineNanos = System.nanoTime() + budget.toNanos();
+        return this;
+    }
+
+    /** Asks the loop to stop after the current step, writing a final checkpoint (e.g. on SIGTERM). */
+    public void requestStop() {
+        stopRequested = true;
     }
 
     private void checkDataMatchesModel() {
@@ -130,6 +143,7 @@ public final class Trainer {
                 .workers(config.loaderWorkers() > 0 ? config.loaderWorkers() : BatchLoader.defaultWorkers()).build();
              ProgressBar bar = new ProgressBar("train", config.steps(), step)) {
             long windowStart = System.nanoTime(), windowSteps = 0, waitedBefore = loader.waitedNanos();
+            double wLoss = 0, wMse = 0, wVb = 0, smoothLoss = Double.NaN;
             while (step < config.steps()) {
                 double lossSum = 0, mseSum = 0, vbSum = 0, gradNorm;
                 try (PointerScope scope = new PointerScope()) {
@@ -152,7 +166,7 @@ public final class Trainer {
                         if (l.vb() != null) vbSum += l.vb().mean().item_double();
                     }
                     // the global gradient norm, clipped when asked (an infinite bound only measures it)
-                    gradNorm = torch.clip_grad_norm_(paramVector, config.gradClip() > 0 ? config.gradClip() : Double.MAX_VALUE);
+                    gradNorm = torch.clip_grad_norm_(paramVector, config.gradClip() > 0 ? config.gradClip() : 1e20);
                     if (!Double.isFinite(gradNorm) || !Double.isFinite(lossSum)) {
                         throw new IllegalStateException("non-finite " + (Double.isFinite(lossSum) ? "gradient norm" : "loss")
                                 + " at step " + (step + 1) + "; stopped before the update, so no poisoned weights were written (last"
@@ -163,22 +177,31 @@ public final class Trainer {
                 }
                 step++;
                 windowSteps++;
+                boolean last = step == config.steps() || stopRequested || System.nanoTime() >= deadlineNanos;
                 double loss = lossSum / accum;
                 losses.add(loss);
                 history.add(step, loss);
-                bar.set("loss", loss).update(step);
+                wLoss += loss;
+                wMse += mseSum / accum;
+                wVb += vbSum / accum;
+                // a single step's loss swings with its random timesteps: show a running average
+                smoothLoss = Double.isNaN(smoothLoss) ? loss : 0.95 * smoothLoss + 0.05 * loss;
+                bar.set("loss(avg)", smoothLoss).update(step);
                 double secs = (System.nanoTime() - windowStart) / 1e9;
                 StepStats stats = new StepStats(step, config.steps(), loss, mseSum / accum, vbSum / accum, gradNorm,
                         config.lrAt(step - 1),
                         windowSteps / Math.max(secs, 1e-9), (loader.waitedNanos() - waitedBefore) / 1e9, Rss.current());
                 listener.onStep(stats);
-                if (step % config.logEvery() == 0 || step == config.steps()) {
-                    history.log(stats, config.globalBatch());
+                if (step % config.logEvery() == 0 || last) {
+                    // the log line holds means over the steps since the previous line
+                    history.log(new StepStats(step, config.steps(), wLoss / windowSteps, wMse / windowSteps,
+                            wVb / windowSteps, gradNorm, stats.lr(), stats.stepsPerSecond(), stats.dataWaitSeconds(),
+                            stats.rssBytes()), config.globalBatch(), windowSteps);
                     windowStart = System.nanoTime();
                     windowSteps = 0;
+                    wLoss = wMse = wVb = 0;
                     waitedBefore = loader.waitedNanos();
                 }
-                boolean last = step == config.steps();
                 if ((config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) || last) {
                     try (PointerScope scope = new PointerScope()) {
                         lastCheckpoint = TrainingCheckpoint.fileFor(ckptDir, step);
@@ -192,6 +215,7 @@ public final class Trainer {
                         writePreview(ema.model(), step);
                     }
                 }
+                if (last) break;
             }
         }
         history.plot(runDir.resolve("loss.png"));
@@ -290,9 +314,10 @@ public final class Trainer {
             points.add(new double[] {step, loss});
         }
 
-        void log(StepStats s, int globalBatch) {
+        void log(StepStats s, int globalBatch, long window) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("step", s.step());
+            m.put("steps_averaged", window);
             m.put("loss", s.loss());
             m.put("mse", s.mse());
             m.put("vb", s.vb());
