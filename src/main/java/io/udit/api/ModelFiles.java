@@ -22,7 +22,12 @@ public final class ModelFiles {
     private ModelFiles() {}
 
     /** A loaded network and where its configuration came from. */
-    public record Loaded(Backbone model, ModelConfig config, String configSource) {}
+    public record Loaded(Backbone model, ModelConfig config, String configSource, Map<?, ?> args) {
+        /** The noise schedule recorded by the run ("linear" when absent, as for every reference checkpoint). */
+        public String noiseSchedule() {
+            return args != null && args.get("noise_schedule") instanceof String s ? s : "linear";
+        }
+    }
 
     /**
      * @param key     "ema" or "model" for training checkpoints (null: ema when present)
@@ -31,10 +36,12 @@ public final class ModelFiles {
     public static Loaded load(Path file, String key, ModelConfig given) throws IOException {
         if (!Files.isRegularFile(file)) throw new IOException("weights file not found: " + file);
         ModelConfig fromFile = null;
+        Map<?, ?> args = null;
         String source;
         if (WeightFiles.detect(file) == WeightFiles.Format.TORCH) {
             Object tree = TorchCheckpoint.read(file);
             fromFile = configFromArgs(tree);
+            if (tree instanceof Map<?, ?> m && m.get("args") instanceof Map<?, ?> a) args = a;
         }
         ModelConfig config;
         if (given != null) {
@@ -49,7 +56,7 @@ public final class ModelFiles {
         Map<String, Tensor> sd = WeightFiles.readStateDict(file, key);
         Backbone model = config.build(0);
         model.loadStateDict(sd);
-        return new Loaded(model, config, source);
+        return new Loaded(model, config, source, args);
     }
 
     /** The model config recorded in a checkpoint's "args", or null. */

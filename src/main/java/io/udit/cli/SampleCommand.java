@@ -62,6 +62,9 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "0") long seed;
 
+    @Option(names = "--noise-schedule", description = "linear or cosine (default: what the checkpoint recorded, else linear).")
+    String schedule;
+
     @Option(names = "--batch", defaultValue = "32", description = "Images per sampler batch.") int batch;
 
     @Option(names = "--clip", arity = "1", description = "Clip predicted x0 to [-1, 1] (default: true for pixel models without --vae).")
@@ -92,7 +95,8 @@ public final class SampleCommand implements Callable<Integer> {
         boolean doClip = clip != null ? clip : c.inChannels() != 4;
         SampleRequest req;
         try {
-            req = new SampleRequest(labels, sampler, s, cfgScale, mode, seed, 0, doClip, eta, batch);
+            req = new SampleRequest(labels, sampler, s, cfgScale, mode, seed, 0, doClip, eta, batch,
+                    schedule != null ? schedule : loaded.noiseSchedule());
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }

@@ -58,6 +58,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "0", description = "Linear learning-rate warm-up steps (0 = off, as the paper).")
     int warmup;
 
+    @Option(names = "--noise-schedule", defaultValue = "linear", description = "linear (the paper) or cosine (better for small images).")
+    String schedule;
+
     @Option(names = "--ema", defaultValue = "0.9999", description = "EMA decay (default ${DEFAULT-VALUE}).")
     double ema;
 
@@ -100,7 +103,7 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             return new TrainConfig(model, batch, microBatch == null ? batch : microBatch, steps, lr, weightDecay, 0.9, 0.999,
                     ema, emaWarmup, independentDropout, seed, logEvery, checkpointEvery, keep, sampleEvery, previewPerClass,
-                    previewSampler, previewSteps, 1.0, "linear", 1000, ds.isImage(), workers, gradClip, warmup);
+                    previewSampler, previewSteps, 1.0, schedule, 1000, ds.isImage(), workers, gradClip, warmup);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }

@@ -15,12 +15,12 @@ public final class Previews {
     private Previews() {}
 
     public static byte[] classGrid(Backbone model, Dataset data, int perClass, String sampler, int steps, double cfg,
-                                   boolean clip, long seed) throws IOException {
+                                   boolean clip, long seed, String schedule) throws IOException {
         int classes = data.numClasses();
         long[] labels = new long[classes * perClass];
         for (int c = 0; c < classes; c++) for (int i = 0; i < perClass; i++) labels[c * perClass + i] = c;
         SampleRequest r = new SampleRequest(labels, sampler, steps, cfg,
-                io.udit.diffusion.ClassifierFreeGuidance.Mode.STANDARD, seed, 0, clip, 0.0, 64);
+                io.udit.diffusion.ClassifierFreeGuidance.Mode.STANDARD, seed, 0, clip, 0.0, 64, schedule);
         Tensor x = Sampling.generate(model, r, Sampling.Progress.NONE);
         return ImageGrid.png(gridOf(x, perClass, zoomFor(data.resolution())));
     }

@@ -10,10 +10,23 @@ import io.udit.diffusion.ClassifierFreeGuidance;
  * @param sampler  "ddpm" (ancestral), "ddim" (with eta) or "dpm++" (DPM-Solver++ 2M)
  * @param cfgScale guidance scale (1 = no guidance)
  * @param clip     clip predicted x0 to [-1, 1] (pixel-space models)
+ * @param noiseSchedule the schedule the model was trained with ("linear", as DiT/U-DiT, or "cosine")
  */
 public record SampleRequest(long[] labels, String sampler, int steps, double cfgScale, ClassifierFreeGuidance.Mode cfgMode,
-                            long seed, long firstIndex, boolean clip, double eta, int batchSize) {
+                            long seed, long firstIndex, boolean clip, double eta, int batchSize, String noiseSchedule) {
+    public SampleRequest(long[] labels, String sampler, int steps, double cfgScale, ClassifierFreeGuidance.Mode cfgMode,
+                         long seed, long firstIndex, boolean clip, double eta, int batchSize) {
+        this(labels, sampler, steps, cfgScale, cfgMode, seed, firstIndex, clip, eta, batchSize, "linear");
+    }
+
+    public SampleRequest withSchedule(String schedule) {
+        return new SampleRequest(labels, sampler, steps, cfgScale, cfgMode, seed, firstIndex, clip, eta, batchSize, schedule);
+    }
+
     public SampleRequest {
+        if (!java.util.List.of("linear", "cosine").contains(noiseSchedule)) {
+            throw new IllegalArgumentException("noise schedule must be linear or cosine, got " + noiseSchedule);
+        }
         labels = labels.clone();
         if (!java.util.List.of("ddpm", "ddim", "dpm++").contains(sampler)) {
             throw new IllegalArgumentException("sampler must be ddpm, ddim or dpm++, got " + sampler);
@@ -34,6 +47,6 @@ public record SampleRequest(long[] labels, String sampler, int steps, double cfg
 
     public SampleRequest slice(int from, int to) {
         return new SampleRequest(java.util.Arrays.copyOfRange(labels, from, to), sampler, steps, cfgScale, cfgMode, seed,
-                firstIndex + from, clip, eta, batchSize);
+                firstIndex + from, clip, eta, batchSize, noiseSchedule);
     }
 }

@@ -35,9 +35,9 @@ public final class Sampling {
         void update(int imagesDone, int imagesTotal, int step, int steps);
     }
 
-    /** The sampler for a request, on the standard 1000-step linear schedule of the DiT family. */
+    /** The sampler for a request, on the request's 1000-step schedule (linear for the DiT family's checkpoints). */
     public static Sampler sampler(SampleRequest r) {
-        GaussianDiffusion base = GaussianDiffusion.create("");
+        GaussianDiffusion base = GaussianDiffusion.create("", new GaussianDiffusion.Options(r.noiseSchedule(), 1000, false, false, false));
         return switch (r.sampler()) {
             case "ddpm" -> new DdpmSampler(base.respaced(Integer.toString(r.steps())), r.clip());
             case "ddim" -> new DdimSampler(base.respaced("ddim" + r.steps()), r.eta(), r.clip());

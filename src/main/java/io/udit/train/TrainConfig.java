@@ -56,6 +56,9 @@ public record TrainConfig(
         if (steps < 0) throw new IllegalArgumentException("steps must be >= 0");
         if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive");
         if (emaDecay < 0 || emaDecay >= 1) throw new IllegalArgumentException("ema decay must be in [0, 1)");
+        if (!java.util.List.of("linear", "cosine").contains(noiseSchedule)) {
+            throw new IllegalArgumentException("noise schedule must be linear or cosine, got " + noiseSchedule);
+        }
         if (gradClip < 0 || warmupSteps < 0) throw new IllegalArgumentException("grad clip and warm-up steps must be >= 0");
         if (logEvery <= 0 || checkpointEvery < 0 || keepCheckpoints < 1 || sampleEvery < 0) {
             throw new IllegalArgumentException("log-every must be > 0, checkpoint-every and sample-every >= 0, keep >= 1");

@@ -263,7 +263,7 @@ public final class Trainer {
         try (NoGradGuard g = new NoGradGuard()) {
             ema.setForm(Form.EVAL);
             byte[] png = Previews.classGrid(ema, data, config.previewPerClass(), config.previewSampler(),
-                    config.previewSteps(), config.previewCfgScale(), config.clipDenoised(), config.seed());
+                    config.previewSteps(), config.previewCfgScale(), config.clipDenoised(), config.seed(), config.noiseSchedule());
             AtomicFiles.write(runDir.resolve("samples").resolve(String.format("step_%07d.png", step)), png);
             AtomicFiles.write(runDir.resolve("samples").resolve("latest.png"), png);
         }
