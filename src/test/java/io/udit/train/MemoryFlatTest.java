@@ -1,0 +1,36 @@
+package io.udit.train;
+
+import io.udit.engine.Engine;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Native memory stays flat over a long run: every step's tensors live in a PointerScope. */
+class MemoryFlatTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void rssDoesNotGrowWithSteps() throws Exception {
+        Engine.init();
+        long[] rss = new long[601];
+        TrainConfig c = new TrainConfig(TrainerTest.microConfig(), 4, 4, 600, 1e-3, 0.0, 0.9, 0.999, 0.99, true, false, 1,
+                100, 200, 1, 200, 1, "ddim", 3, 1.0, "linear", 1000, true, 1, 1.0, 0);
+        new Trainer(c, TrainerTest.microData(), tmp, false, s -> {
+            rss[(int) s.step()] = s.rssBytes();
+            if (s.step() % 50 == 0) {
+                System.out.printf("step %d rss %.1f heap committed %.1f used %.1f javacpp bytes %.1f count %d%n", s.step(), s.rssBytes() / 1e6,
+                        Runtime.getRuntime().totalMemory() / 1e6, (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1e6,
+                        org.bytedeco.javacpp.Pointer.totalBytes() / 1e6, org.bytedeco.javacpp.Pointer.totalCount());
+            }
+        }).run();
+        System.gc();
+        // step 250 comes after the first checkpoint and preview (which size the buffers they reuse later)
+        double early = rss[250] / 1e6, late = rss[600] / 1e6;
+        System.out.printf("RSS at step 250: %.1f MB, at step 600: %.1f MB%n", early, late);
+        assertTrue(late <= early * 1.02 + 8, "RSS grew from " + early + " MB to " + late + " MB");
+    }
+}
