@@ -105,7 +105,7 @@ public final class Trainer {
         Ema ema = new Ema(model);
         List<Tensor> params = model.trainableParameters();
         AdamWOptions opts = new AdamWOptions(config.lr());
-        opts.betas().put(0, config.beta1()).put(1, config.beta2());
+        setBetas(opts, config.beta1(), config.beta2());
         opts.weight_decay().put(config.weightDecay());
         TensorVector paramVector = new TensorVector(params.toArray(new Tensor[0]));
         AdamW optimizer = new AdamW(paramVector, opts);
@@ -235,6 +235,17 @@ public final class Trainer {
         }
         Tensor yd = dropped(y, nullClass, p, g, n);
         return (xt, tt, yy) -> model.forward(xt, tt, yd);
+    }
+
+    /**
+     * AdamWOptions.betas() is a std::tuple<double, double> seen as two doubles, and libstdc++ stores a tuple's
+     * elements in reverse order: writing (beta1, beta2) at indices (0, 1) silently trains with beta1 = 0.999 and
+     * beta2 = 0.9 (very slow learning). Find the layout from the defaults (0.9, 0.999) instead of assuming it.
+     */
+    static void setBetas(AdamWOptions opts, double beta1, double beta2) {
+        AdamWOptions probe = new AdamWOptions();
+        int beta1Index = probe.betas().get(0) == 0.9 ? 0 : 1;
+        opts.betas().put(beta1Index, beta1).put(1 - beta1Index, beta2);
     }
 
     private static void setLearningRate(AdamW optimizer, double lr) {
