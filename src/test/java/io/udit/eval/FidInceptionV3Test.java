@@ -191,6 +191,14 @@ class FidInceptionV3Test {
                 System.out.printf("full network %s vs torchvision+pytorch-fid (float64): relative error %.2e%n", name, err);
                 assertTrue(err < 1e-5, name + " relative error " + err);
             }
+            net.setChannelsLast(false);
+            try {
+                FidInceptionV3.Features nchw = net.forward(Fixtures.npy("inception/images.npy"));
+                assertTrue(Tensors.relativeError(nchw.pool3(), e.get("pool3")) < 1e-5);
+                assertTrue(Tensors.relativeError(nchw.spatial(), e.get("spatial")) < 1e-5);
+            } finally {
+                net.setChannelsLast(true);
+            }
         }
     }
 }
