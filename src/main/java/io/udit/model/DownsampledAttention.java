@@ -77,17 +77,12 @@ public final class DownsampledAttention extends Module {
         // 'b d (h dh) (w dw) -> b (dh dw) (h w) d'
         Tensor tokens = mixed.reshape(b, dim, hs, f, ws, f).permute(0, 3, 5, 2, 4, 1).reshape(b, p, n, dim);
         probe.record("downsampler", tokens);
-        Tensor[] qkv = Ops.split(toQkv.forward(tokens), 3, -1);
-        // 'b p n (h d) -> b p h n d'
-        Tensor q = splitHeads(qkv[0], b, p, n);
-        Tensor k = splitHeads(qkv[1], b, p, n);
-        Tensor v = splitHeads(qkv[2], b, p, n);
-        if (rope) {
-            RopeTable table = ropeTable((int) n);
-            q = table.apply(q);
-            k = table.apply(k);
-        }
-        Tensor out = kernel == Kernel.FUSED ? fused(q, k, v, b, p, n) : math(q, k, v);
+        Tensor qkv = toQkv.forward(tokens); // (b, p, n, 3 * dim): q, k, v side by side
+        Tensor qk = qkv.narrow(-1, 0, 2 * dim);
+        if (rope) qk = ropeTable((int) n).rotate(qk, 2 * heads); // q and k heads in one complex multiply
+        Tensor v = splitHeads(qkv.narrow(-1, 2 * dim, dim), b, p, n);
+        Tensor out = kernel == Kernel.FUSED ? fused(qk, v, b, p, n) : math(splitHeads(qk.narrow(-1, 0, dim), b, p, n),
+                splitHeads(qk.narrow(-1, dim, dim), b, p, n), v);
         // 'b (dh dw) he (h w) d -> b (he d) (h dh) (w dw)'
         Tensor merged = out.reshape(b, f, f, heads, hs, ws, headDim).permute(0, 3, 6, 4, 1, 5, 2).reshape(b, dim, h, w);
         return toOut.forward(merged);
@@ -108,14 +103,27 @@ public final class DownsampledAttention extends Module {
         return torch.matmul(Ops.softmaxLast(logits), v);
     }
 
-    /** Fused SDPA; the per-head cosine scale differs across heads, so it is folded into q and SDPA runs at scale 1. */
-    private Tensor fused(Tensor q, Tensor k, Tensor v, long b, long p, long n) {
+    /**
+     * Fused SDPA. For cosine attention q and k are L2-normalised together in one division whose denominators
+     * carry the per-head logit scale for q (the scale differs per head, so it goes into q and SDPA runs at scale 1).
+     */
+    private Tensor fused(Tensor qk, Tensor v, long b, long p, long n) {
         double scale;
+        Tensor q, k;
         if (type == AttentionType.COSINE) {
-            q = Ops.l2Normalize(q).mul(cosineScale());
-            k = Ops.l2Normalize(k);
+            Tensor slots = qk.view(b, p, n, 2L * heads, headDim);
+            Tensor norm = slots.norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2.0)), new long[] {-1}, true)
+                    .clamp_min(new Scalar(1e-12));
+            // q slots: norm / exp(min(logit_scale, 4.6052)); k slots: norm
+            Tensor perSlot = torch.cat(new TensorVector(cosineScale().reshape(heads, 1),
+                    torch.ones(new long[] {heads, 1}, Tensors.options(ScalarType.Float))), 0);
+            Tensor unit = slots.div(norm.div(perSlot)).view(b, p, n, 2L * dim);
+            q = splitHeads(unit.narrow(-1, 0, dim), b, p, n);
+            k = splitHeads(unit.narrow(-1, dim, dim), b, p, n);
             scale = 1.0;
         } else {
+            q = splitHeads(qk.narrow(-1, 0, dim), b, p, n);
+            k = splitHeads(qk.narrow(-1, dim, dim), b, p, n);
             scale = 1.0 / Math.sqrt(headDim);
         }
         Tensor q4 = q.reshape(b * p, heads, n, headDim);

@@ -34,17 +34,34 @@ public final class RepFeedForward extends FeedForward {
         register_module("project_out", Layers.sequence(out0, out1));
     }
 
+    /** How the training form computes: the reference's separate branches, or the same function folded in-graph. */
+    public enum TrainPath { BRANCHES, FOLDED_IN_GRAPH }
+
+    private volatile TrainPath trainPath = TrainPath.FOLDED_IN_GRAPH;
+
+    void setTrainPath(TrainPath p) {
+        trainPath = p;
+    }
+
     @Override
     public Tensor forward(Tensor x, Form form) {
         Folded f = folded;
-        if (form == Form.EVAL && f != null) {
-            Tensor h = torch.gelu(Ops.conv2d(x, f.inWeight, f.inBias, 0, 1));
-            h = Ops.conv2d(h, f.dwWeight, f.dwBias, 2, hidden);
-            return Ops.conv2d(h, f.outWeight, f.outBias, 0, 1);
+        if (form == Form.EVAL && f != null) return folded(x, f);
+        if (trainPath == TrainPath.FOLDED_IN_GRAPH) {
+            // The fold is linear in the weights, so folding inside the autograd graph computes the same function with
+            // the same gradients (the pad/sum/matmul backward hands each branch its share), at the folded cost:
+            // one 1x1, one depthwise 5x5 and one 1x1 instead of 2 + 3 + 2 convolutions.
+            return folded(x, foldWith(true));
         }
         Tensor h = torch.gelu(in1.forward(in0.forward(x)));
         Tensor sum = h.add(dw5.forward(h)).add(dw3.forward(h)).add(dw1.forward(h));
         return out1.forward(out0.forward(sum));
+    }
+
+    private Tensor folded(Tensor x, Folded f) {
+        Tensor h = torch.gelu(Ops.conv2d(x, f.inWeight, f.inBias, 0, 1));
+        h = Ops.conv2d(h, f.dwWeight, f.dwBias, 2, hidden);
+        return Ops.conv2d(h, f.outWeight, f.outBias, 0, 1);
     }
 
     @Override
@@ -59,18 +76,25 @@ public final class RepFeedForward extends FeedForward {
 
     /** Folds the trained weights into fresh tensors; reads the parameters, never writes them. */
     Folded fold() {
-        Tensor w0 = in0.weight.detach().flatten(1, -1), w1 = in1.weight.detach().flatten(1, -1);
+        return foldWith(false);
+    }
+
+    /** The fold, either detached (inference weights) or as differentiable functions of the parameters. */
+    private Folded foldWith(boolean differentiable) {
+        java.util.function.UnaryOperator<Tensor> p = differentiable ? t -> t : Tensor::detach;
+        Tensor w0 = p.apply(in0.weight).flatten(1, -1), w1 = p.apply(in1.weight).flatten(1, -1);
         Tensor inW = torch.matmul(w1, w0).unsqueeze(-1).unsqueeze(-1);
-        Tensor inB = torch.matmul(w1, in0.bias.detach()).add(in1.bias.detach());
+        Tensor inB = torch.matmul(w1, p.apply(in0.bias)).add(p.apply(in1.bias));
 
-        Tensor dw = dw5.weight.detach().clone();
-        dw.narrow(2, 1, 3).narrow(3, 1, 3).add_(dw3.weight.detach());
-        dw.narrow(2, 2, 1).narrow(3, 2, 1).add_(dw1.weight.detach().add(new Scalar(1.0))); // + identity
-        Tensor dwB = dw5.bias.detach().add(dw3.bias.detach()).add(dw1.bias.detach());
+        // 5x5 + (3x3 padded by 1) + (1x1 + identity, padded by 2)
+        Tensor dw = p.apply(dw5.weight)
+                .add(torch.constant_pad_nd(p.apply(dw3.weight), new long[] {1, 1, 1, 1}, new Scalar(0.0)))
+                .add(torch.constant_pad_nd(p.apply(dw1.weight).add(new Scalar(1.0)), new long[] {2, 2, 2, 2}, new Scalar(0.0)));
+        Tensor dwB = p.apply(dw5.bias).add(p.apply(dw3.bias)).add(p.apply(dw1.bias));
 
-        Tensor v0 = out0.weight.detach().flatten(1, -1), v1 = out1.weight.detach().flatten(1, -1);
+        Tensor v0 = p.apply(out0.weight).flatten(1, -1), v1 = p.apply(out1.weight).flatten(1, -1);
         Tensor outW = torch.matmul(v1, v0).unsqueeze(-1).unsqueeze(-1);
-        Tensor outB = torch.matmul(v1, out0.bias.detach()).add(out1.bias.detach());
+        Tensor outB = torch.matmul(v1, p.apply(out0.bias)).add(p.apply(out1.bias));
         return new Folded(inW.contiguous(), inB, dw, dwB, outW.contiguous(), outB);
     }
 }

@@ -18,9 +18,8 @@ public final class RopeTable {
     /** (N, d/2) angles' cosines and sines, float32 as the reference computes them. */
     public final Tensor cos;
     public final Tensor sin;
-    /** (N, d): cos repeated per pair, and sin with sign (-, +) per pair, for q * cosFull + swap(q) * sinSigned. */
-    private final Tensor cosFull;
-    private final Tensor sinSigned;
+    /** (N, 1, d/2) complex64 e^{i angle}: one complex multiply rotates every head of q and k in a single pass. */
+    private final Tensor rotation;
 
     public RopeTable(int tokens, int headDim) {
         this.tokens = tokens;
@@ -38,18 +37,22 @@ public final class RopeTable {
         Tensor angles = torch.stack(new TensorVector(xAngles, yAngles), -1).reshape(tokens, headDim / 2); // x, y interleaved
         this.cos = torch.cos(angles);
         this.sin = torch.sin(angles);
-        this.cosFull = torch.stack(new TensorVector(cos, cos), -1).reshape(tokens, headDim);
-        this.sinSigned = torch.stack(new TensorVector(sin.neg(), sin), -1).reshape(tokens, headDim);
+        this.rotation = torch.polar(torch.ones_like(angles), angles).unsqueeze(1);
     }
 
-    /** Rotates (..., N, d) queries or keys: (a, b) -> (a cos - b sin, a sin + b cos) per pair. */
-    public Tensor apply(Tensor q) {
-        long[] s = Tensors.shape(q);
-        long[] pairs = java.util.Arrays.copyOf(s, s.length + 1);
-        pairs[s.length - 1] = headDim / 2;
-        pairs[s.length] = 2;
-        Tensor swapped = q.reshape(pairs).flip(-1).reshape(s); // (b, a) per pair
-        return q.mul(cosFull).add(swapped.mul(sinSigned));
+    /**
+     * Rotates token-major queries and/or keys (..., N, H * d) for H heads (e.g. q and k side by side, H = 2 heads),
+     * as the reference does: channel pairs read as complex numbers times e^{i angle}. Returns (..., N, H * d).
+     * The last axis must be unit-stride (a narrow of the qkv projection is fine).
+     */
+    public Tensor rotate(Tensor x, int heads) {
+        long[] s = Tensors.shape(x);
+        long[] pairs = java.util.Arrays.copyOf(s, s.length + 2);
+        pairs[s.length - 1] = heads;
+        pairs[s.length] = headDim / 2;
+        pairs[s.length + 1] = 2;
+        Tensor rotated = torch.view_as_real(torch.view_as_complex(x.view(pairs)).mul(rotation));
+        return rotated.reshape(s);
     }
 
     /** The table in the reference's layout: (N, d/2, 2) = (real, imag) of freqs_cis, for parity tests. */

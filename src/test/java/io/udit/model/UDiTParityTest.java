@@ -83,10 +83,35 @@ class UDiTParityTest {
     void trainFormMatchesOutputAndEveryIntermediate() {
         UDiT m = tinyModel();
         m.setForm(Form.TRAIN);
-        Map<String, Tensor> seen = new LinkedHashMap<>();
-        Tensor out = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"), Probe.collect(seen));
-        assertClose("output/train", out, fx.tensor("output/train"));
-        checkIntermediates("inter_train/", seen);
+        for (RepFeedForward.TrainPath path : RepFeedForward.TrainPath.values()) {
+            for (DownsampledAttention.Kernel kernel : DownsampledAttention.Kernel.values()) {
+                m.setFeedForwardTrainPath(path);
+                m.setAttentionKernel(kernel);
+                Map<String, Tensor> seen = new LinkedHashMap<>();
+                Tensor out = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"), Probe.collect(seen));
+                assertClose("output/train " + path + " " + kernel, out, fx.tensor("output/train"));
+                checkIntermediates("inter_train/", seen);
+            }
+        }
+    }
+
+    @Test
+    void foldedInGraphTrainingGivesTheBranchesGradients() {
+        java.util.List<Map<String, Tensor>> grads = new ArrayList<>();
+        for (RepFeedForward.TrainPath path : RepFeedForward.TrainPath.values()) {
+            UDiT m = tinyModel();
+            m.setForm(Form.TRAIN);
+            m.setFeedForwardTrainPath(path);
+            m.setAttentionKernel(path == RepFeedForward.TrainPath.BRANCHES ? DownsampledAttention.Kernel.MATH : DownsampledAttention.Kernel.FUSED);
+            m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y")).pow(new org.bytedeco.pytorch.Scalar(2)).mean().backward();
+            Map<String, Tensor> g = new LinkedHashMap<>();
+            for (var e : m.stateDict().entrySet()) g.put(e.getKey(), e.getValue().grad().clone());
+            grads.add(g);
+        }
+        for (String k : grads.get(0).keySet()) {
+            double err = Tensors.relativeError(grads.get(1).get(k), grads.get(0).get(k));
+            assertTrue(err <= 1e-4 || grads.get(0).get(k).abs().max().item_double() < 1e-7, k + ": gradient relative error " + err);
+        }
     }
 
     @Test

@@ -1,0 +1,63 @@
+package io.udit.api;
+
+import io.udit.engine.Tensors;
+import io.udit.model.Backbone;
+import io.udit.model.ModelConfig;
+import io.udit.report.ImageGrid;
+import io.udit.sample.SampleRequest;
+import io.udit.sample.Sampling;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A loaded network ready to sample: results come back as Java arrays or images, never as native tensors. */
+public final class DiffusionModel {
+    private final Backbone network;
+
+    DiffusionModel(Backbone network) {
+        this.network = network;
+    }
+
+    public ModelConfig config() {
+        return network.config();
+    }
+
+    /** The underlying libtorch network (for advanced use: custom samplers, fine-tuning). */
+    public Backbone network() {
+        return network;
+    }
+
+    /** Samples one image per label; returns N*C*H*W floats (images in about [-1, 1], or latents). */
+    public float[] sampleArray(long[] labels, SampleOptions o, Sampling.Progress progress) {
+        try (PointerScope scope = new PointerScope()) {
+            return Tensors.toFloats(generate(labels, o, progress));
+        }
+    }
+
+    /** Samples one image per label as uint8 NHWC, mapped like the reference's sample_ddp.py. */
+    public byte[] sampleUint8(long[] labels, SampleOptions o, Sampling.Progress progress) {
+        try (PointerScope scope = new PointerScope()) {
+            return Tensors.toBytes(Sampling.toUint8Nhwc(generate(labels, o, progress)));
+        }
+    }
+
+    /** Samples one image per label as BufferedImages (pixel-space models). */
+    public List<BufferedImage> sampleImages(long[] labels, SampleOptions o, Sampling.Progress progress) {
+        byte[] hwc = sampleUint8(labels, o, progress);
+        int c = config().inChannels(), s = config().inputSize(), per = s * s * c;
+        List<BufferedImage> out = new ArrayList<>();
+        for (int i = 0; i < labels.length; i++) {
+            out.add(ImageGrid.toImage(java.util.Arrays.copyOfRange(hwc, i * per, (i + 1) * per), s, s, c));
+        }
+        return out;
+    }
+
+    private Tensor generate(long[] labels, SampleOptions o, Sampling.Progress progress) {
+        SampleRequest r = new SampleRequest(labels, o.sampler(), o.steps(), o.cfgScale(), o.cfgMode(), o.seed(), 0,
+                o.clip(), 0.0, o.batchSize());
+        return Sampling.generate(network, r, progress == null ? Sampling.Progress.NONE : progress);
+    }
+}
