@@ -59,48 +59,65 @@ import java.util.function.Consumer;
 public final class ClassifierMetrics {
     public static final String CACHE_FORMAT = "udit-classifier-v1";
 
-    /** Training and evaluation settings. {@code maxTrainSamples} caps the training set (a fixed seeded subset). */
+    /**
+     * Training and evaluation settings. {@code maxTrainSamples} caps the training set (a fixed seeded subset);
+     * {@code baseWidth} and {@code convsPerStage} shape the {@link SmallCnn}.
+     */
     public record Config(int epochs, int batchSize, double learningRate, double weightDecay, long seed, int maxTrainSamples,
-                         int heldOutSamples, Path cacheDir, boolean progress) {
+                         int heldOutSamples, int baseWidth, int convsPerStage, Path cacheDir, boolean progress) {
         public Config {
             if (epochs < 1 || epochs > 1000) throw new EvalException("classifier epochs must be 1 to 1000, got " + epochs);
             if (batchSize < 1 || batchSize > 65536) throw new EvalException("classifier batch size must be 1 to 65536, got " + batchSize);
             if (!(learningRate > 0) || !(weightDecay >= 0)) throw new EvalException("classifier learning rate must be > 0 and weight decay >= 0");
             if (maxTrainSamples < 1) throw new EvalException("maxTrainSamples must be positive");
             if (heldOutSamples < 2) throw new EvalException("heldOutSamples must be at least 2 (a covariance needs 2 samples)");
+            if (cacheDir == null) throw new EvalException("classifier cache folder must be set");
         }
 
-        /** 4 epochs, batch 128, lr 2e-3, weight decay 0.01, seed 0, up to 60,000 training and 5,000 held-out images. */
+        /** DEFAULTS_DOC */
         public static Config defaults() {
-            return new Config(4, 128, 2e-3, 0.01, 0, 60_000, 5_000, defaultCacheDir(), false);
+            return new Config(DEFAULT_EPOCHS, 128, 2e-3, 0.01, 0, 60_000, 5_000, DEFAULT_WIDTH, DEFAULT_CONVS, defaultCacheDir(), false);
         }
 
         public Config withEpochs(int e) {
-            return new Config(e, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, cacheDir, progress);
+            return new Config(e, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress);
         }
 
         public Config withMaxTrainSamples(int n) {
-            return new Config(epochs, batchSize, learningRate, weightDecay, seed, n, heldOutSamples, cacheDir, progress);
+            return new Config(epochs, batchSize, learningRate, weightDecay, seed, n, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress);
         }
 
         public Config withHeldOutSamples(int n) {
-            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, n, cacheDir, progress);
+            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, n, baseWidth, convsPerStage, cacheDir, progress);
+        }
+
+        public Config withArchitecture(int width, int convs) {
+            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, width, convs, cacheDir, progress);
+        }
+
+        public Config withLearningRate(double lr) {
+            return new Config(epochs, batchSize, lr, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress);
         }
 
         public Config withCacheDir(Path dir) {
-            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, dir, progress);
+            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, dir, progress);
         }
 
         public Config withSeed(long s) {
-            return new Config(epochs, batchSize, learningRate, weightDecay, s, maxTrainSamples, heldOutSamples, cacheDir, progress);
+            return new Config(epochs, batchSize, learningRate, weightDecay, s, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress);
         }
 
         public Config withProgress(boolean p) {
-            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, cacheDir, p);
+            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, p);
+        }
+
+        SmallCnn newModel(int channels, int resolution, int classes) {
+            return new SmallCnn(channels, resolution, classes, baseWidth, convsPerStage);
         }
 
         Map<String, Object> describe() {
             LinkedHashMap<String, Object> m = new LinkedHashMap<>();
+            m.put("arch", SmallCnn.ARCH + "-w" + baseWidth + "-c" + convsPerStage);
             m.put("epochs", epochs);
             m.put("batch_size", batchSize);
             m.put("learning_rate", learningRate);
@@ -111,6 +128,10 @@ public final class ClassifierMetrics {
             return m;
         }
     }
+
+    static final int DEFAULT_EPOCHS = 4;
+    static final int DEFAULT_WIDTH = 16;
+    static final int DEFAULT_CONVS = 1;
 
     /** $UDIT_CACHE_DIR/classifiers, else $XDG_CACHE_HOME/udit/classifiers, else ~/.cache/udit/classifiers. */
     public static Path defaultCacheDir() {
@@ -229,7 +250,7 @@ public final class ClassifierMetrics {
         Path dir = c.cacheDir();
         Path weights = dir.resolve(key + ".safetensors");
         Path meta = dir.resolve(key + ".json");
-        SmallCnn model = NativeScopes.outsideScopes(() -> new SmallCnn(train.channels(), train.resolution(), train.numClasses()));
+        SmallCnn model = NativeScopes.outsideScopes(() -> c.newModel(train.channels(), train.resolution(), train.numClasses()));
         int nHeld = Math.min(c.heldOutSamples(), heldOut.size());
         Dataset held = nHeld == heldOut.size() ? heldOut : new Subset(heldOut, 0, nHeld);
 
@@ -246,6 +267,7 @@ public final class ClassifierMetrics {
                 recordedAcc = null;
             }
         }
+        model.setTraining(false);
         boolean cached = recordedAcc != null;
         double seconds = recordedSeconds;
         if (!cached) {
@@ -284,6 +306,15 @@ public final class ClassifierMetrics {
 
     private static void train(SmallCnn model, Dataset data, Config c, Consumer<String> say) {
         model.initialize(c.seed());
+        model.setTraining(true);
+        try {
+            trainSteps(model, data, c, say);
+        } finally {
+            model.setTraining(false);
+        }
+    }
+
+    private static void trainSteps(SmallCnn model, Dataset data, Config c, Consumer<String> say) {
         int n = Math.min(c.maxTrainSamples(), data.size());
         SplittableRandom pick = new SplittableRandom(c.seed() * 0x9E3779B97F4A7C15L + 1);
         int[] all = new int[data.size()];
@@ -479,7 +510,6 @@ public final class ClassifierMetrics {
     static String cacheKey(Dataset train, Dataset heldOut, Config c) {
         LinkedHashMap<String, Object> m = new LinkedHashMap<>();
         m.put("format", CACHE_FORMAT);
-        m.put("arch", SmallCnn.ARCH);
         m.put("config", c.describe());
         m.put("train", describe(train));
         m.put("held_out", describe(heldOut));
@@ -546,7 +576,7 @@ public final class ClassifierMetrics {
         LinkedHashMap<String, Object> m = new LinkedHashMap<>();
         m.put("format", CACHE_FORMAT);
         m.put("key", key);
-        m.put("arch", SmallCnn.ARCH);
+        m.put("arch", model.arch());
         m.put("held_out_accuracy", acc);
         m.put("held_out_samples", held.size());
         m.put("train_seconds", seconds);

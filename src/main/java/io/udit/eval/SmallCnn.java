@@ -18,38 +18,42 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The small image classifier behind the class-fidelity and classifier-Fréchet metrics: a stride-1 stem and stride-2
- * stages of 3x3 conv + GroupNorm + ReLU, global average pooling to a {@value #FEATURES}-d feature vector, and a linear
- * head. Works for any channel count and resolution (the number of stride-2 stages is chosen so the last map is about
- * 4 x 4). GroupNorm rather than BatchNorm, so training and evaluation compute the same function.
+ * The small image classifier behind the class-fidelity and classifier-Fréchet metrics (VGG-like): a 3x3 conv stem,
+ * stages of 2x2 max pool + 3x3 conv + BatchNorm + ReLU, global average pooling to a {@value #FEATURES}-d feature
+ * vector, and a linear head. Works for any channel count and resolution (the number of stages is chosen so the last
+ * map is about 4 x 4). Outside training mode ({@link #setTraining}) BatchNorm uses its running statistics, so a sample's
+ * features do not depend on the rest of its batch.
  *
- * <p>State-dict keys: {@code stem.conv.weight/bias}, {@code stem.norm.weight/bias}, {@code stages.<i>.conv...},
- * {@code stages.<i>.norm...}, {@code head.weight/bias}.
+ * <p>State-dict keys: {@code stem.conv.weight/bias}, {@code stem.norm.weight/bias}, {@code stages.<i>.<j>.conv...},
+ * {@code stages.<i>.<j>.norm...}, {@code head.weight/bias}.
  */
 public final class SmallCnn extends Module {
     public static final int FEATURES = 128;
     /** Changes whenever the architecture does, so stale cached weights are never reused. */
-    public static final String ARCH = "smallcnn-v1";
+    public static final String ARCH = "smallcnn-v3";
 
     private final int channels;
     private final int resolution;
     private final int numClasses;
+    private final int baseWidth;
+    private final int convsPerStage;
+    private volatile boolean training;
     private final List<ConvNormRelu> blocks = new ArrayList<>();
     private final Tensor headWeight;
     private final Tensor headBias;
 
-    /** conv k x k (bias) + GroupNorm + ReLU. */
+    /** [2x2 max pool] + conv 3x3 (bias) + BatchNorm + ReLU. */
     static final class ConvNormRelu extends Module {
         final Tensor weight;
         final Tensor bias;
         final Tensor normWeight;
         final Tensor normBias;
-        final long stride;
-        final int groups;
+        final Tensor runningMean;
+        final Tensor runningVar;
+        final boolean poolFirst;
 
-        ConvNormRelu(int in, int out, long stride) {
-            this.stride = stride;
-            this.groups = Math.min(8, out);
+        ConvNormRelu(int in, int out, boolean poolFirst) {
+            this.poolFirst = poolFirst;
             Module conv = new Module();
             weight = Tensors.zeros(ScalarType.Float, out, in, 3, 3);
             bias = Tensors.zeros(ScalarType.Float, out);
@@ -58,46 +62,87 @@ public final class SmallCnn extends Module {
             Module norm = new Module();
             normWeight = Tensors.zeros(ScalarType.Float, out);
             normBias = Tensors.zeros(ScalarType.Float, out);
+            runningMean = Tensors.zeros(ScalarType.Float, out);
+            runningVar = Tensors.zeros(ScalarType.Float, out);
             norm.register_parameter("weight", normWeight);
             norm.register_parameter("bias", normBias);
+            norm.register_buffer("running_mean", runningMean);
+            norm.register_buffer("running_var", runningVar);
             register_module("conv", conv);
             register_module("norm", norm);
         }
 
-        Tensor forward(Tensor x) {
-            Tensor y = torch.conv2d(x, weight, new TensorOptional(bias), new long[] {stride, stride}, new long[] {1, 1},
-                    new long[] {1, 1}, 1);
-            y = torch.group_norm(y, groups, new TensorOptional(normWeight), new TensorOptional(normBias), 1e-5, false);
+        Tensor forward(Tensor x, boolean training) {
+            Tensor y = poolFirst ? torch.max_pool2d(x, new long[] {2, 2}, new long[] {2, 2}, new long[] {0, 0}, new long[] {1, 1}, true) : x;
+            y = torch.conv2d(y, weight, new TensorOptional(bias), new long[] {1, 1}, new long[] {1, 1}, new long[] {1, 1}, 1);
+            y = torch.batch_norm(y, new TensorOptional(normWeight), new TensorOptional(normBias), new TensorOptional(runningMean),
+                    new TensorOptional(runningVar), training, 0.1, 1e-5, false);
             return torch.relu(y);
         }
     }
 
+    /** The default shape: base width 16, one convolution per stage. */
     public SmallCnn(int channels, int resolution, int numClasses) {
+        this(channels, resolution, numClasses, 16, 1);
+    }
+
+    /**
+     * @param baseWidth channels of the stem; each stride-2 stage doubles them, up to {@value #FEATURES}
+     * @param convsPerStage 3x3 convolutions per stage (each stage starts with a 2x2 max pool)
+     */
+    public SmallCnn(int channels, int resolution, int numClasses, int baseWidth, int convsPerStage) {
         if (channels < 1 || channels > 64) throw new EvalException("classifier: unsupported channel count " + channels);
         if (resolution < 4 || resolution > 1024) throw new EvalException("classifier: unsupported resolution " + resolution);
         if (numClasses < 2) throw new EvalException("classifier: need at least 2 classes, got " + numClasses);
+        if (baseWidth < 8 || baseWidth > FEATURES) throw new EvalException("classifier: base width must be 8 to " + FEATURES);
+        if (convsPerStage < 1 || convsPerStage > 4) throw new EvalException("classifier: 1 to 4 convolutions per stage");
         this.channels = channels;
         this.resolution = resolution;
         this.numClasses = numClasses;
-        int[] widths = {16, 32, 64, 128, 128, 128, 128, 128};
-        ConvNormRelu stem = new ConvNormRelu(channels, widths[0], 1);
+        this.baseWidth = baseWidth;
+        this.convsPerStage = convsPerStage;
+        ConvNormRelu stem = new ConvNormRelu(channels, baseWidth, false);
         register_module("stem", stem);
         blocks.add(stem);
         Module stages = new Module();
         int n = stageCount(resolution);
+        int width = baseWidth;
         for (int i = 0; i < n; i++) {
-            ConvNormRelu b = new ConvNormRelu(widths[i], widths[i + 1], 2);
-            stages.register_module(Integer.toString(i), b);
-            blocks.add(b);
+            int out = Math.min(FEATURES, width * 2);
+            if (i == n - 1) out = FEATURES;
+            Module stage = new Module();
+            for (int j = 0; j < convsPerStage; j++) {
+                ConvNormRelu b = new ConvNormRelu(j == 0 ? width : out, out, j == 0);
+                stage.register_module(Integer.toString(j), b);
+                blocks.add(b);
+            }
+            stages.register_module(Integer.toString(i), stage);
+            width = out;
         }
         register_module("stages", stages);
-        if (widths[n] != FEATURES) throw new IllegalStateException("feature width " + widths[n]);
         Module head = new Module();
         headWeight = Tensors.zeros(ScalarType.Float, numClasses, FEATURES);
         headBias = Tensors.zeros(ScalarType.Float, numClasses);
         head.register_parameter("weight", headWeight);
         head.register_parameter("bias", headBias);
         register_module("head", head);
+    }
+
+    /**
+     * Training mode: BatchNorm normalises with batch statistics and updates its running statistics. Off by default
+     * (evaluation: running statistics). Kept in Java: libtorch's virtual Module::train is not callable on Java subclasses.
+     */
+    public void setTraining(boolean on) {
+        this.training = on;
+    }
+
+    public boolean isTraining() {
+        return training;
+    }
+
+    /** Architecture id for cache keys. */
+    public String arch() {
+        return ARCH + "-w" + baseWidth + "-c" + convsPerStage;
     }
 
     /** Stride-2 stages so that the last feature map is about 4 x 4 (at least 3, at most 7). */
@@ -133,6 +178,8 @@ public final class SmallCnn extends Module {
                 b.bias.uniform_(-bound, bound, new GeneratorOptional(g));
                 b.normWeight.fill_(Tensors.scalar(1.0));
                 b.normBias.fill_(Tensors.scalar(0.0));
+                b.runningMean.fill_(Tensors.scalar(0.0));
+                b.runningVar.fill_(Tensors.scalar(1.0));
             }
             double bound = 1.0 / Math.sqrt(FEATURES);
             headWeight.uniform_(-bound, bound, new GeneratorOptional(g));
@@ -143,7 +190,8 @@ public final class SmallCnn extends Module {
     /** N x C x H x W images in [-1, 1] to N x {@value #FEATURES} features (global average of the last map). */
     public Tensor features(Tensor x) {
         Tensor y = x;
-        for (ConvNormRelu b : blocks) y = b.forward(y);
+        boolean t = training;
+        for (ConvNormRelu b : blocks) y = b.forward(y, t);
         return y.mean(new long[] {2, 3}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
     }
 
@@ -157,6 +205,8 @@ public final class SmallCnn extends Module {
         LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
         StringTensorDict params = named_parameters(true);
         for (long i = 0; i < params.size(); i++) out.put(params.get(i).key().getString(), new Tensor(params.get(i).value()));
+        StringTensorDict buffers = named_buffers(true);
+        for (long i = 0; i < buffers.size(); i++) out.put(buffers.get(i).key().getString(), new Tensor(buffers.get(i).value()));
         return out;
     }
 
@@ -178,7 +228,11 @@ public final class SmallCnn extends Module {
         }
     }
 
+    /** The trainable parameters (not the BatchNorm running statistics). */
     public List<Tensor> parameterList() {
-        return new ArrayList<>(stateDict().values());
+        List<Tensor> out = new ArrayList<>();
+        StringTensorDict params = named_parameters(true);
+        for (long i = 0; i < params.size(); i++) out.add(new Tensor(params.get(i).value()));
+        return out;
     }
 }
