@@ -50,6 +50,9 @@ import java.util.Map;
  * Note: the ADM evaluator runs the original TF graph, whose resize is TF1's {@code ResizeBilinear}
  * (no half-pixel centres) and whose scaling is {@code (x - 128) / 128}; pytorch-fid's preprocessing (used here) differs
  * slightly, so figures are close to, not identical with, ADM's.
+ *
+ * <p>Not thread-safe (one forward at a time per instance). Activations use the channels-last layout by default
+ * ({@link #setChannelsLast}); results agree with NCHW to float32 rounding.
  */
 public final class FidInceptionV3 extends Module {
     public static final int POOL_DIM = 2048;
