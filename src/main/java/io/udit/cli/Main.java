@@ -11,7 +11,7 @@ import java.io.UncheckedIOException;
 /** The udit command line. Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, configs), 3 a peer rank was lost. */
 @Command(name = "udit", mixinStandardHelpOptions = true, version = "udit 0.1.0",
         description = "U-DiT diffusion transformers on libtorch: train, sample, evaluate.",
-        subcommands = {InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, LaunchCommand.class})
+        subcommands = {DemoCommand.class, InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, EvalCommand.class, LaunchCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -42,7 +42,7 @@ public final class Main implements Runnable {
     }
 
     static boolean isUserError(Throwable ex) {
-        return ex instanceof UserError || ex instanceof io.udit.data.DataException || ex instanceof CheckpointFormatException || ex instanceof IOException
+        return ex instanceof UserError || ex instanceof io.udit.data.DataException || ex instanceof io.udit.eval.EvalException || ex instanceof CheckpointFormatException || ex instanceof IOException
                 || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException;
     }
 
