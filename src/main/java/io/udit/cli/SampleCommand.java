@@ -190,7 +190,7 @@ public final class SampleCommand implements Callable<Integer> {
 
     /** --nproc-per-node N without a launcher: start the job through `udit launch`. */
     private int relaunch(int n) {
-        List<String> args = new ArrayList<>(List.of("launch", "--nproc-per-node", Integer.toString(n), "--", "sample"));
+        List<String> args = new ArrayList<>(List.of("launch", "--nproc-per-node", Integer.toString(n), "--")); // originalArgs starts with "sample"
         List<String> original = spec.commandLine().getParseResult().originalArgs();
         for (int i = 0; i < original.size(); i++) {
             String a = original.get(i);
