@@ -42,7 +42,8 @@ public final class Main implements Runnable {
     }
 
     static boolean isUserError(Throwable ex) {
-        return ex instanceof UserError || ex instanceof io.udit.data.DataException || ex instanceof io.udit.eval.EvalException || ex instanceof CheckpointFormatException || ex instanceof IOException
+        return ex instanceof UserError || ex instanceof io.udit.data.DataException || ex instanceof io.udit.eval.EvalException
+                || ex instanceof io.udit.dist.ProcessGroup.ConfigMismatchException || ex instanceof CheckpointFormatException || ex instanceof IOException
                 || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException;
     }
 
