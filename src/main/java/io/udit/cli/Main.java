@@ -13,12 +13,15 @@ import java.io.UncheckedIOException;
         description = "U-DiT diffusion transformers on libtorch: train, sample, evaluate.",
         subcommands = {DemoCommand.class, InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, EvalCommand.class, LaunchCommand.class})
 public final class Main implements Runnable {
+    static final String STANDALONE = "udit.standalone";
+
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);
     }
 
     public static void main(String[] args) {
+        System.setProperty(STANDALONE, "true"); // this JVM is ours: commands may install signal handlers
         System.exit(run(args));
     }
 
