@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** The udit command line. Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, configs), 3 a peer rank was lost. */
+/** The udit command line. Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, configs), 3 a peer rank was lost, 4 training
+ * stopped on a NaN/Inf loss or gradient. */
 @Command(name = "udit", mixinStandardHelpOptions = true, version = "udit 0.1.0",
         description = "U-DiT diffusion transformers on libtorch: train, sample, evaluate.",
         subcommands = {DemoCommand.class, InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, EvalCommand.class, LaunchCommand.class})
@@ -32,6 +33,10 @@ public final class Main implements Runnable {
             if (isUserError(ex)) {
                 commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + message(ex));
                 return 2;
+            }
+            if (ex instanceof io.udit.train.Trainer.NonFiniteException) {
+                commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + message(ex));
+                return 4;
             }
             if (ex instanceof io.udit.dist.ProcessGroup.PeerLostException) {
                 commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + message(ex));

@@ -84,6 +84,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--preview-steps", defaultValue = "25") int previewSteps;
     @Option(names = "--preview-per-class", defaultValue = "4") int previewPerClass;
     @Option(names = "--workers", defaultValue = "0", description = "Data loader threads (0 = automatic).") int workers;
+    @Option(names = "--skip-nonfinite", description = "Skip steps with a NaN/Inf loss or gradient instead of stopping.")
+    boolean skipNonFinite;
     @Option(names = "--dist-timeout", defaultValue = "60",
             description = "Seconds a collective may wait for the other ranks (torchrun variables select distributed mode).")
     double distTimeout;
@@ -105,7 +107,7 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
-        Trainer trainer = new Trainer(cfg, ds, dir, resume, null);
+        Trainer trainer = new Trainer(cfg, ds, dir, resume, null).skipNonFiniteSteps(skipNonFinite);
         installSignalHandlers(trainer);
         Trainer.Result r;
         if (env.isDistributed()) {

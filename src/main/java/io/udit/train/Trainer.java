@@ -65,6 +65,8 @@ public final class Trainer {
     private final Listener listener;
     private volatile long deadlineNanos = Long.MAX_VALUE;
     private ProcessGroup group;
+    private volatile boolean skipNonFinite;
+    private long skippedSteps;
     private volatile boolean stopRequested;
 
     public Trainer(TrainConfig config, Dataset data, Path runDir, boolean resume, Listener listener) {
@@ -80,6 +82,17 @@ public final class Trainer {
     public Trainer withTimeBudget(java.time.Duration budget) {
         this.deadlineNanos = System.nanoTime() + budget.toNanos();
         return this;
+    }
+
+    /** Skip (do not apply) steps whose loss or gradient is NaN/Inf instead of stopping the run. */
+    public Trainer skipNonFiniteSteps(boolean skip) {
+        this.skipNonFinite = skip;
+        return this;
+    }
+
+    /** Steps skipped because of a non-finite loss or gradient. */
+    public long skippedSteps() {
+        return skippedSteps;
     }
 
     /** Asks the loop to stop after the current step, writing a final checkpoint (e.g. on SIGTERM). */
@@ -194,13 +207,19 @@ public final class Trainer {
                     last = step + 1 == config.steps() || stopHere;
                     // the global gradient norm, clipped when asked (an infinite bound only measures it)
                     gradNorm = torch.clip_grad_norm_(paramVector, config.gradClip() > 0 ? config.gradClip() : 1e20);
-                    if (!Double.isFinite(gradNorm) || !Double.isFinite(lossSum)) {
-                        throw new IllegalStateException("non-finite " + (Double.isFinite(lossSum) ? "gradient norm" : "loss")
+                    boolean finite = Double.isFinite(gradNorm) && Double.isFinite(lossSum);
+                    if (!finite && skipNonFinite) {
+                        skippedSteps++;
+                        if (main) System.err.printf("%nskipping step %d: non-finite %s (%d skipped so far)%n", step + 1,
+                                Double.isFinite(lossSum) ? "gradient" : "loss", skippedSteps);
+                    } else if (!finite) {
+                        throw new NonFiniteException("non-finite " + (Double.isFinite(lossSum) ? "gradient norm" : "loss")
                                 + " at step " + (step + 1) + "; stopped before the update, so no poisoned weights were written (last"
-                                + " checkpoint: " + lastCheckpoint + "). Try a lower --lr, --grad-clip 1 or --warmup.");
+                                + " checkpoint: " + lastCheckpoint + "). Try a lower --lr, --grad-clip 1, --warmup or --skip-nonfinite.");
+                    } else {
+                        optimizer.step();
+                        ema.update(Ema.decayAt(config.emaDecay(), config.emaWarmup(), step));
                     }
-                    optimizer.step();
-                    ema.update(Ema.decayAt(config.emaDecay(), config.emaWarmup(), step));
                 }
                 step++;
                 windowSteps++;
@@ -253,6 +272,13 @@ public final class Trainer {
     }
 
     static final long GRADIENT_BUCKET_BYTES = 25L << 20;
+
+    /** Training stopped on a NaN/Inf loss or gradient, before applying it. */
+    public static final class NonFiniteException extends IllegalStateException {
+        public NonFiniteException(String message) {
+            super(message);
+        }
+    }
 
     private Path newestValidCheckpoint(Path dir, Backbone model, Ema ema, AdamW optimizer) throws IOException {
         for (Path p : TrainingCheckpoint.list(dir)) {
@@ -396,7 +422,7 @@ public final class Trainer {
                     long s = ((Number) m.get("step")).longValue();
                     if (s > resumeStep) continue;
                     kept.add(line);
-                    h.points.add(new double[] {s, ((Number) m.get("loss")).doubleValue()});
+                    if (m.get("loss") instanceof Number l) h.points.add(new double[] {s, l.doubleValue()});
                 } catch (RuntimeException e) {
                     // a torn last line from a killed run: drop it
                 }
@@ -413,10 +439,10 @@ public final class Trainer {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("step", s.step());
             m.put("steps_averaged", window);
-            m.put("loss", s.loss());
-            m.put("mse", s.mse());
-            m.put("vb", s.vb());
-            m.put("grad_norm", s.gradNorm());
+            m.put("loss", finite(s.loss()));
+            m.put("mse", finite(s.mse()));
+            m.put("vb", finite(s.vb()));
+            m.put("grad_norm", finite(s.gradNorm()));
             m.put("lr", s.lr());
             m.put("steps_per_s", s.stepsPerSecond());
             m.put("images_per_s", s.stepsPerSecond() * globalBatch);
@@ -428,6 +454,11 @@ public final class Trainer {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot append to " + log, e);
             }
+        }
+
+        /** JSON has no NaN/Inf: such values are logged as null. */
+        static Double finite(double v) {
+            return Double.isFinite(v) ? v : null;
         }
 
         void plot(Path png) throws IOException {
