@@ -11,7 +11,8 @@ import java.io.UncheckedIOException;
 /** The udit command line. Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, configs). */
 @Command(name = "udit", mixinStandardHelpOptions = true, version = "udit 0.1.0",
         description = "U-DiT diffusion transformers on libtorch: train, sample, evaluate.",
-        subcommands = {InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class})
+        subcommands = {InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class,
+                EncodeCommand.class, DecodeCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -39,7 +40,8 @@ public final class Main implements Runnable {
 
     static boolean isUserError(Throwable ex) {
         return ex instanceof UserError || ex instanceof io.udit.data.DataException || ex instanceof CheckpointFormatException || ex instanceof IOException
-                || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException;
+                || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException
+                || ex instanceof io.udit.vae.VaeException;
     }
 
     private static String message(Throwable ex) {

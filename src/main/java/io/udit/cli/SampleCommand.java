@@ -67,11 +67,14 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Option(names = "--batch", defaultValue = "32", description = "Images per sampler batch.") int batch;
 
-    @Option(names = "--clip", arity = "1", description = "Clip predicted x0 to [-1, 1] (default: true for pixel models without --vae).")
+    @Option(names = "--clip", arity = "1", description = "Clip predicted x0 to [-1, 1] (default: true for pixel models, false for 4-channel latent models).")
     Boolean clip;
 
     @Option(names = "--out", defaultValue = "samples", paramLabel = "DIR", description = "Output folder (grid.png, samples.npz).")
     Path out;
+
+    @Mixin
+    DecodeOptions decodeOptions;
 
     @Override
     public Integer call() throws Exception {
@@ -83,6 +86,10 @@ public final class SampleCommand implements Callable<Integer> {
             throw new UserError(e.getMessage(), e);
         }
         ModelConfig c = loaded.config();
+        io.udit.vae.Vae vae = decodeOptions.loadVae();
+        if (vae != null && vae.config().latentChannels() != c.inChannels())
+            throw new UserError("the model makes latents of " + c.inChannels() + " channels but the VAE " + decodeOptions.vae
+                    + " decodes " + vae.config().latentChannels());
         List<Long> cls = classes != null ? classes : range(c.numClasses());
         long[] labels = new long[cls.size() * perClass];
         for (int i = 0; i < cls.size(); i++) for (int j = 0; j < perClass; j++) labels[i * perClass + j] = cls.get(i);
@@ -110,9 +117,10 @@ public final class SampleCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
+        if (vae != null) images = decodeOptions.decode(vae, images, "samples");
         double secs = (System.nanoTime() - t0) / 1e9;
         Path grid = out.resolve("grid.png");
-        AtomicFiles.write(grid, ImageGrid.png(Previews.gridOf(images, perClass, Previews.zoomFor(c.inputSize()))));
+        AtomicFiles.write(grid, ImageGrid.png(Previews.gridOf(images, perClass, Previews.zoomFor((int) images.size(2)))));
         Map<String, Tensor> arrays = new LinkedHashMap<>();
         arrays.put("arr_0", Sampling.toUint8Nhwc(images));
         arrays.put("arr_1", Tensors.longs(labels, labels.length));
