@@ -12,7 +12,7 @@ import java.io.UncheckedIOException;
 @Command(name = "udit", mixinStandardHelpOptions = true, version = "udit 0.1.0",
         description = "U-DiT diffusion transformers on libtorch: train, sample, evaluate.",
         subcommands = {InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class,
-                EncodeCommand.class, DecodeCommand.class})
+                EncodeCommand.class, DecodeCommand.class, VaeInitCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
