@@ -44,13 +44,22 @@ public final class DecodeOptions {
         }
     }
 
-    /** Decodes scaled latents with a progress bar. */
-    Tensor decode(Vae v, Tensor latents, String source) {
+    /** Decodes scaled latents to uint8 NHWC images (clamp(127.5 x + 128)) with a progress bar. */
+    Tensor decodeToUint8(Vae v, Tensor latents, String source) {
         Vae.DecodeOptions o = options();
         try (ProgressBar bar = new ProgressBar("decode", latents.size(0))) {
-            return v.decode(latents, o, (done, total) -> bar.update(done));
+            return v.decodeToUint8(latents, o, (done, total) -> bar.update(done));
         } catch (VaeException e) {
             throw new UserError(source + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A PNG grid of uint8 NHWC images. */
+    static byte[] gridPng(Tensor u8, int columns) throws java.io.IOException {
+        long n = u8.size(0), h = u8.size(1), w = u8.size(2), c = u8.size(3);
+        java.util.List<java.awt.image.BufferedImage> tiles = new java.util.ArrayList<>();
+        for (long i = 0; i < n; i++)
+            tiles.add(io.udit.report.ImageGrid.toImage(io.udit.engine.Tensors.toBytes(u8.narrow(0, i, 1)), (int) h, (int) w, (int) c));
+        return io.udit.report.ImageGrid.png(io.udit.report.ImageGrid.grid(tiles, columns, io.udit.sample.Previews.zoomFor((int) h)));
     }
 }

@@ -117,12 +117,13 @@ public final class SampleCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
-        if (vae != null) images = decodeOptions.decode(vae, images, "samples");
+        Tensor u8 = vae != null ? decodeOptions.decodeToUint8(vae, images, "samples") : null;
         double secs = (System.nanoTime() - t0) / 1e9;
         Path grid = out.resolve("grid.png");
-        AtomicFiles.write(grid, ImageGrid.png(Previews.gridOf(images, perClass, Previews.zoomFor((int) images.size(2)))));
+        AtomicFiles.write(grid, u8 != null ? DecodeOptions.gridPng(u8, perClass)
+                : ImageGrid.png(Previews.gridOf(images, perClass, Previews.zoomFor(c.inputSize()))));
         Map<String, Tensor> arrays = new LinkedHashMap<>();
-        arrays.put("arr_0", Sampling.toUint8Nhwc(images));
+        arrays.put("arr_0", u8 != null ? u8 : Sampling.toUint8Nhwc(images));
         arrays.put("arr_1", Tensors.longs(labels, labels.length));
         Path npz = out.resolve("samples.npz");
         Npz.write(npz, arrays);
