@@ -72,7 +72,7 @@ class VaeDecodeTest {
             Tensor batched = vae.decode(z, Vae.DecodeOptions.defaults().withBatch(2), Vae.Progress.NONE);
             assertEquals("[5, 3, 32, 32]", Tensors.shapeString(whole));
             assertTrue(Tensors.maxAbsDiff(whole, batched) < 1e-5, "batch size does not change the images");
-            Tensor u8 = vae.decodeToUint8(z, new Vae.DecodeOptions(2, -1, -1, 1 << 20), Vae.Progress.NONE);
+            Tensor u8 = vae.decodeToUint8(z, new Vae.DecodeOptions(2, 0, -1, 1 << 20), Vae.Progress.NONE); // chunks of 2
             assertEquals("[5, 32, 32, 3]", Tensors.shapeString(u8));
             assertTrue(Tensors.maxAbsDiff(u8, io.udit.sample.Sampling.toUint8Nhwc(whole)) <= 1, "uint8 in chunks = uint8 of the whole");
             Tensor oneTile = vae.decode(z, Vae.DecodeOptions.defaults().withTile(16, 4), Vae.Progress.NONE);
