@@ -132,4 +132,21 @@ class VaeParityTest {
         assertTrue(err("decode(0.18215 z)", dec, p.get("decoded")) < 1e-5);
         assertTrue(Arrays.equals(new long[] {2, 4, 8, 12}, Tensors.shape(z)));
     }
+
+    @Test
+    void halfPrecisionSafetensorsInTheLegacyNamingLoad(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Vae ref = Vae.load(RES.resolve("tiny-vae"));
+        LinkedHashMap<String, Tensor> half = new LinkedHashMap<>();
+        for (var e : VaeWeights.renamed(ref.model().stateDict(), VaeWeights.Naming.LEGACY).entrySet())
+            half.put(e.getKey(), e.getValue().to(torch.ScalarType.Half));
+        Files.createDirectories(tmp);
+        Files.copy(RES.resolve("tiny-vae/config.json"), tmp.resolve("config.json"));
+        io.udit.io.Safetensors.write(tmp.resolve(VaeFolder.SAFETENSORS), half, null);
+        Vae v = Vae.load(tmp);
+        Map<String, Tensor> p = Npz.read(RES.resolve("parity.npz"));
+        Tensor a = ref.moments(p.get("image")), b = v.moments(p.get("image"));
+        double rel = Tensors.relativeError(b, a);
+        assertTrue(rel < 5e-3, "fp16 weights give nearly the same moments, relative error " + rel);
+        assertTrue(rel > 0, "the weights were rounded to fp16");
+    }
 }
