@@ -47,6 +47,7 @@ public final class SyntheticShapes implements Dataset {
     private final int size;
     private final int numClasses;
     private final ThreadLocal<Canvas> canvas;
+    private final double minDiameter, maxDiameter;
 
     /** Seed 0, 32x32, 50,000 samples, all 10 classes. */
     public SyntheticShapes() {
@@ -54,6 +55,18 @@ public final class SyntheticShapes implements Dataset {
     }
 
     public SyntheticShapes(long seed, int resolution, int size, int numClasses) {
+        this(seed, resolution, size, numClasses, 0.35, 0.80);
+    }
+
+    /**
+     * With the shapes' circumscribed diameter drawn uniformly from [minDiameter, maxDiameter] times the side
+     * (default 0.35 to 0.80; larger shapes stay legible at 16x16).
+     */
+    public SyntheticShapes(long seed, int resolution, int size, int numClasses, double minDiameter, double maxDiameter) {
+        if (!(minDiameter > 0 && minDiameter <= maxDiameter && maxDiameter <= 1.0))
+            throw new DataException("synthetic shapes: diameter range must satisfy 0 < min <= max <= 1, got " + minDiameter + ".." + maxDiameter);
+        this.minDiameter = minDiameter;
+        this.maxDiameter = maxDiameter;
         if (resolution < 8 || resolution > 1024)
             throw new DataException("synthetic shapes: resolution " + resolution + " out of range 8..1024");
         if (size < 1) throw new DataException("synthetic shapes: size must be positive, got " + size);
@@ -82,7 +95,8 @@ public final class SyntheticShapes implements Dataset {
     @Override
     public String describe() {
         return "synthetic shapes: " + size + " samples, " + numClasses + " classes (" + String.join(", ", classNames())
-                + "), RGB " + resolution + "x" + resolution + ", seed " + seed;
+                + "), RGB " + resolution + "x" + resolution + ", seed " + seed
+                + (minDiameter == 0.35 && maxDiameter == 0.80 ? "" : String.format(", shape diameter %.2f-%.2f", minDiameter, maxDiameter));
     }
 
     /** Renders sample {@code index}; {@code rng} is not used (samples depend on (seed, index) only). */
@@ -191,7 +205,7 @@ public final class SyntheticShapes implements Dataset {
             g.setTransform(new AffineTransform());
         }
         // the shape
-        double radius = res * (0.35 + 0.45 * r.nextDouble()) / 2; // circumscribed radius
+        double radius = res * (minDiameter + (maxDiameter - minDiameter) * r.nextDouble()) / 2; // circumscribed radius
         double margin = Math.max(0, res / 2.0 - 0.92 * radius);
         double cx = res / 2.0 + (2 * r.nextDouble() - 1) * margin;
         double cy = res / 2.0 + (2 * r.nextDouble() - 1) * margin;
