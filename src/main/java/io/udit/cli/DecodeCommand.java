@@ -73,7 +73,8 @@ public final class DecodeCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Tensor images = decodeOptions.decodeToUint8(vae, z.to(ScalarType.Float), latents.toString());
         Path grid = out.resolve("grid.png");
-        AtomicFiles.write(grid, DecodeOptions.gridPng(images, perRow));
+        AtomicFiles.write(grid, io.udit.report.ImageGrid.png(io.udit.sample.Previews.gridOfUint8(images, perRow,
+                io.udit.sample.Previews.zoomFor((int) images.size(1)))));
         Map<String, Tensor> arrays = new LinkedHashMap<>();
         arrays.put("arr_0", images);
         if (labels != null) arrays.put("arr_1", Tensors.longs(labels, labels.length));

@@ -54,12 +54,12 @@ public final class DecodeOptions {
         }
     }
 
-    /** A PNG grid of uint8 NHWC images. */
-    static byte[] gridPng(Tensor u8, int columns) throws java.io.IOException {
-        long n = u8.size(0), h = u8.size(1), w = u8.size(2), c = u8.size(3);
-        java.util.List<java.awt.image.BufferedImage> tiles = new java.util.ArrayList<>();
-        for (long i = 0; i < n; i++)
-            tiles.add(io.udit.report.ImageGrid.toImage(io.udit.engine.Tensors.toBytes(u8.narrow(0, i, 1)), (int) h, (int) w, (int) c));
-        return io.udit.report.ImageGrid.png(io.udit.report.ImageGrid.grid(tiles, columns, io.udit.sample.Previews.zoomFor((int) h)));
+    /** As {@link #decodeToUint8} without a progress bar (ranks of a sharded run). */
+    Tensor decodeToUint8Quietly(Vae v, Tensor latents, String source) {
+        try {
+            return v.decodeToUint8(latents, options(), Vae.Progress.NONE);
+        } catch (VaeException e) {
+            throw new UserError(source + ": " + e.getMessage(), e);
+        }
     }
 }

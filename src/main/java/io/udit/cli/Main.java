@@ -8,10 +8,10 @@ import picocli.CommandLine.Command;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** The udit command line. Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, configs). */
+/** The udit command line. Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, configs), 3 a peer rank was lost. */
 @Command(name = "udit", mixinStandardHelpOptions = true, version = "udit 0.1.0",
         description = "U-DiT diffusion transformers on libtorch: train, sample, evaluate.",
-        subcommands = {InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class,
+        subcommands = {DemoCommand.class, InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, EvalCommand.class, LaunchCommand.class,
                 EncodeCommand.class, DecodeCommand.class, VaeInitCommand.class})
 public final class Main implements Runnable {
     @Override
@@ -31,6 +31,10 @@ public final class Main implements Runnable {
                 commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + message(ex));
                 return 2;
             }
+            if (ex instanceof io.udit.dist.ProcessGroup.PeerLostException) {
+                commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + message(ex));
+                return 3;
+            }
             commandLine.getErr().println("udit " + commandLine.getCommandName() + ": internal error: " + ex);
             ex.printStackTrace(commandLine.getErr());
             return 1;
@@ -39,7 +43,7 @@ public final class Main implements Runnable {
     }
 
     static boolean isUserError(Throwable ex) {
-        return ex instanceof UserError || ex instanceof io.udit.data.DataException || ex instanceof CheckpointFormatException || ex instanceof IOException
+        return ex instanceof UserError || ex instanceof io.udit.data.DataException || ex instanceof io.udit.eval.EvalException || ex instanceof CheckpointFormatException || ex instanceof IOException
                 || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException
                 || ex instanceof io.udit.vae.VaeException;
     }

@@ -2,6 +2,8 @@ package io.udit.cli;
 
 import io.udit.api.ModelFiles;
 import io.udit.diffusion.ClassifierFreeGuidance;
+import io.udit.dist.DistEnv;
+import io.udit.dist.ProcessGroup;
 import io.udit.engine.Engine;
 import io.udit.engine.Tensors;
 import io.udit.io.AtomicFiles;
@@ -70,6 +72,12 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--clip", arity = "1", description = "Clip predicted x0 to [-1, 1] (default: true for pixel models, false for 4-channel latent models).")
     Boolean clip;
 
+    @Option(names = "--nproc-per-node", description = "Shard the sampling over N processes on this machine (same results as 1).")
+    Integer nprocPerNode;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--out", defaultValue = "samples", paramLabel = "DIR", description = "Output folder (grid.png, samples.npz).")
     Path out;
 
@@ -107,29 +115,103 @@ public final class SampleCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
-        Files.createDirectories(out);
-        long t0 = System.nanoTime();
-        Tensor images;
-        try (ProgressBar bar = new ProgressBar("sample", labels.length)) {
-            images = Sampling.generate(loaded.model(), req, (done, total, step, stepsTotal) -> {
-                bar.set("step", step + "/" + stepsTotal).update(done);
-            });
+        DistEnv env;
+        try {
+            env = DistEnv.fromEnvironment(System.getenv(), 60_000);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
-        Tensor u8 = vae != null ? decodeOptions.decodeToUint8(vae, images, "samples") : null;
+        if (nprocPerNode != null && nprocPerNode > 1 && !env.isDistributed()) return relaunch(nprocPerNode);
+        Files.createDirectories(out);
+        long t0 = System.nanoTime();
+        Tensor u8;
+        try {
+            u8 = env.isDistributed() ? sampleSharded(loaded, req, env, vae) : sampleHere(loaded, req, req.count(), vae);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), e);
+        }
+        if (u8 == null) return 0; // a rank other than 0: rank 0 writes the results
         double secs = (System.nanoTime() - t0) / 1e9;
         Path grid = out.resolve("grid.png");
-        AtomicFiles.write(grid, u8 != null ? DecodeOptions.gridPng(u8, perClass)
-                : ImageGrid.png(Previews.gridOf(images, perClass, Previews.zoomFor(c.inputSize()))));
+        AtomicFiles.write(grid, ImageGrid.png(Previews.gridOfUint8(u8, perClass, Previews.zoomFor((int) u8.size(1)))));
         Map<String, Tensor> arrays = new LinkedHashMap<>();
-        arrays.put("arr_0", u8 != null ? u8 : Sampling.toUint8Nhwc(images));
+        arrays.put("arr_0", u8);
         arrays.put("arr_1", Tensors.longs(labels, labels.length));
         Path npz = out.resolve("samples.npz");
         Npz.write(npz, arrays);
-        System.out.printf("wrote %s and %s: %d images in %.1f s (%s, %d steps, cfg %.2f %s)%n", grid, npz, labels.length, secs,
-                sampler, s, cfgScale, cfgMode);
+        System.out.printf("wrote %s and %s: %d images in %.1f s (%s, %d steps, cfg %.2f %s%s)%n", grid, npz, labels.length, secs,
+                sampler, s, cfgScale, cfgMode, env.isDistributed() ? ", " + env.worldSize() + " processes" : "");
         return 0;
+    }
+
+    /** Samples a request in this process (decoding latents with --vae); returns uint8 NHWC. */
+    private Tensor sampleHere(ModelFiles.Loaded loaded, SampleRequest req, int total, io.udit.vae.Vae vae) {
+        Tensor x;
+        try (ProgressBar bar = new ProgressBar("sample", total)) {
+            x = Sampling.generate(loaded.model(), req, (done, all, step, stepsTotal) -> bar.set("step", step + "/" + stepsTotal).update(done));
+        }
+        return vae != null ? decodeOptions.decodeToUint8(vae, x, "samples") : Sampling.toUint8Nhwc(x);
+    }
+
+    /**
+     * One rank of a sharded run: the images are cut into the same fixed batches as a single process would use
+     * (batch j holds images [jB, (j+1)B)), rank r samples batches j = r, r + W, ...; every image has its own seed,
+     * so the merged result does not depend on the number of processes. Rank 0 merges the parts.
+     */
+    private Tensor sampleSharded(ModelFiles.Loaded loaded, SampleRequest req, DistEnv env, io.udit.vae.Vae vae) throws Exception {
+        int n = req.count(), b = req.batchSize(), batches = (n + b - 1) / b;
+        Path parts = out.resolve(".parts");
+        try (ProcessGroup pg = TrainCommand.joinGroup(env)) {
+            pg.checkSameConfig(checkpoint.toAbsolutePath() + "|" + java.util.Arrays.toString(req.labels()) + "|" + req.sampler()
+                    + "|" + req.steps() + "|" + req.cfgScale() + "|" + req.seed() + "|" + req.batchSize() + "|" + req.noiseSchedule()
+                    + "|" + (vae == null ? "" : decodeOptions.vae.toAbsolutePath()));
+            Files.createDirectories(parts);
+            Map<String, Tensor> mine = new LinkedHashMap<>();
+            int myCount = 0;
+            for (int j = env.rank(); j < batches; j += env.worldSize()) myCount += Math.min(n, (j + 1) * b) - j * b;
+            try (ProgressBar bar = env.isMain() ? new ProgressBar("sample (rank 0)", myCount) : null) {
+                int done = 0;
+                for (int j = env.rank(); j < batches; j += env.worldSize()) {
+                    SampleRequest part = req.slice(j * b, Math.min(n, (j + 1) * b));
+                    Tensor x = Sampling.generate(loaded.model(), part, Sampling.Progress.NONE);
+                    mine.put("batch_" + j, vae != null ? decodeOptions.decodeToUint8Quietly(vae, x, "samples") : Sampling.toUint8Nhwc(x));
+                    done += part.count();
+                    if (bar != null) bar.update(done);
+                }
+            }
+            Npz.write(parts.resolve("rank_" + env.rank() + ".npz"), mine);
+            pg.barrier();
+            if (!env.isMain()) return null;
+            Tensor[] ordered = new Tensor[batches];
+            for (int r = 0; r < env.worldSize(); r++) {
+                for (var e : Npz.read(parts.resolve("rank_" + r + ".npz")).entrySet()) {
+                    ordered[Integer.parseInt(e.getKey().substring("batch_".length()))] = e.getValue();
+                }
+            }
+            for (int j = 0; j < batches; j++) if (ordered[j] == null) throw new IllegalStateException("batch " + j + " missing from the parts");
+            Tensor all = org.bytedeco.pytorch.global.torch.cat(new org.bytedeco.pytorch.TensorVector(ordered), 0);
+            try (var files = Files.list(parts)) {
+                for (Path f : (Iterable<Path>) files::iterator) Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(parts);
+            return all;
+        }
+    }
+
+    /** --nproc-per-node N without a launcher: start the job through `udit launch`. */
+    private int relaunch(int n) {
+        List<String> args = new ArrayList<>(List.of("launch", "--nproc-per-node", Integer.toString(n), "--")); // originalArgs starts with "sample"
+        List<String> original = spec.commandLine().getParseResult().originalArgs();
+        for (int i = 0; i < original.size(); i++) {
+            String a = original.get(i);
+            if (a.equals("--nproc-per-node")) {
+                i++;
+                continue;
+            }
+            if (a.startsWith("--nproc-per-node=")) continue;
+            args.add(a);
+        }
+        return Main.run(args.toArray(new String[0]));
     }
 
     private static List<Long> range(int n) {

@@ -2,6 +2,8 @@ package io.udit.cli;
 
 import io.udit.data.Dataset;
 import io.udit.data.Datasets;
+import io.udit.dist.DistEnv;
+import io.udit.dist.ProcessGroup;
 import io.udit.engine.Engine;
 import io.udit.model.ModelConfig;
 import io.udit.model.UDiTConfig;
@@ -87,6 +89,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--preview-steps", defaultValue = "25") int previewSteps;
     @Option(names = "--preview-per-class", defaultValue = "4") int previewPerClass;
     @Option(names = "--workers", defaultValue = "0", description = "Data loader threads (0 = automatic).") int workers;
+    @Option(names = "--dist-timeout", defaultValue = "60",
+            description = "Seconds a collective may wait for the other ranks (torchrun variables select distributed mode).")
+    double distTimeout;
 
     @Override
     public Integer call() throws Exception {
@@ -107,9 +112,32 @@ public final class TrainCommand implements Callable<Integer> {
         System.err.println("data: " + ds.describe());
         System.err.println("model: " + model.toMap());
         System.err.println("run folder: " + dir.toAbsolutePath());
-        Trainer.Result r = new Trainer(cfg, ds, dir, resume, null).run();
-        System.out.println("trained to step " + r.finalStep() + "; last checkpoint " + r.lastCheckpoint());
+        DistEnv env;
+        try {
+            env = DistEnv.fromEnvironment(System.getenv(), (long) (distTimeout * 1000));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), e);
+        }
+        Trainer trainer = new Trainer(cfg, ds, dir, resume, null);
+        Trainer.Result r;
+        if (env.isDistributed()) {
+            try (ProcessGroup pg = joinGroup(env)) {
+                System.err.println("rank " + env.rank() + " of " + env.worldSize() + " joined " + env.masterAddr() + ":" + env.masterPort());
+                r = trainer.withProcessGroup(pg).run();
+            }
+        } else {
+            r = trainer.run();
+        }
+        if (env.isMain()) System.out.println("trained to step " + r.finalStep() + "; last checkpoint " + r.lastCheckpoint());
         return 0;
+    }
+
+    static ProcessGroup joinGroup(DistEnv env) {
+        try {
+            return ProcessGroup.join(env);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), e);
+        }
     }
 
     TrainConfig trainConfig(ModelConfig model, Dataset ds) {

@@ -27,7 +27,11 @@ public final class Previews {
 
     /** A grid image from (N, C, H, W) float samples in [-1, 1]. */
     public static BufferedImage gridOf(Tensor images, int columns, int zoom) {
-        Tensor u8 = Sampling.toUint8Nhwc(images);
+        return gridOfUint8(Sampling.toUint8Nhwc(images), columns, zoom);
+    }
+
+    /** A grid image from (N, H, W, C) uint8 images. */
+    public static BufferedImage gridOfUint8(Tensor u8, int columns, int zoom) {
         long n = u8.size(0), h = u8.size(1), w = u8.size(2), c = u8.size(3);
         byte[] all = io.udit.engine.Tensors.toBytes(u8);
         List<BufferedImage> tiles = new ArrayList<>();

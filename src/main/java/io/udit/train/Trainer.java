@@ -3,6 +3,7 @@ package io.udit.train;
 import io.udit.data.BatchLoader;
 import io.udit.data.Dataset;
 import io.udit.diffusion.DenoiserFn;
+import io.udit.dist.ProcessGroup;
 import io.udit.diffusion.GaussianDiffusion;
 import io.udit.engine.Engine;
 import io.udit.engine.Tensors;
@@ -63,6 +64,7 @@ public final class Trainer {
     private final boolean resume;
     private final Listener listener;
     private volatile long deadlineNanos = Long.MAX_VALUE;
+    private ProcessGroup group;
     private volatile boolean stopRequested;
 
     public Trainer(TrainConfig config, Dataset data, Path runDir, boolean resume, Listener listener) {
@@ -94,18 +96,36 @@ public final class Trainer {
         if (!problems.isEmpty()) throw new IllegalArgumentException("model and data do not fit: " + String.join("; ", problems));
     }
 
+    /** Runs as one rank of a data-parallel job (gradients averaged over the group; rank 0 writes all files). */
+    public Trainer withProcessGroup(ProcessGroup group) {
+        this.group = group;
+        return this;
+    }
+
     public Result run() throws IOException {
         Engine.init();
-        Path ckptDir = runDir.resolve("checkpoints");
-        Files.createDirectories(ckptDir);
-        Files.createDirectories(runDir.resolve("samples"));
+        int rank = group == null ? 0 : group.rank(), world = group == null ? 1 : group.worldSize();
+        boolean main = rank == 0;
+        int micro = config.microBatch();
+        if (config.globalBatch() % (micro * world) != 0) {
+            throw new IllegalArgumentException("global batch " + config.globalBatch() + " is not a multiple of micro batch "
+                    + micro + " x world size " + world);
+        }
+        int accum = config.globalBatch() / (micro * world);
+        if (group != null) group.checkSameConfig(Json.write(checkpointArgs()));
 
+        Path ckptDir = runDir.resolve("checkpoints");
+        if (main) {
+            Files.createDirectories(ckptDir);
+            Files.createDirectories(runDir.resolve("samples"));
+        }
         Backbone model = config.model().build(config.seed());
         model.setForm(Form.TRAIN);
-        Ema ema = new Ema(model);
         List<Tensor> params = model.trainableParameters();
+        if (group != null) for (Tensor t : model.stateDict().values()) broadcastParameter(t); // identical start everywhere
+        Ema ema = new Ema(model);
         AdamWOptions opts = new AdamWOptions(config.lr());
-        opts.betas().put(0, config.beta1()).put(1, config.beta2());
+        setBetas(opts, config.beta1(), config.beta2());
         opts.weight_decay().put(config.weightDecay());
         TensorVector paramVector = new TensorVector(params.toArray(new Tensor[0]));
         AdamW optimizer = new AdamW(paramVector, opts);
@@ -113,58 +133,65 @@ public final class Trainer {
         long step = 0;
         Path lastCheckpoint = null;
         if (resume) {
-            for (Path p : TrainingCheckpoint.list(ckptDir)) {
-                try {
-                    TrainingCheckpoint.Loaded l = TrainingCheckpoint.load(p, model, ema.model(), optimizer);
-                    step = l.step();
-                    lastCheckpoint = p;
-                    System.err.println("resuming from " + p + " (step " + step + ")");
-                    break;
-                } catch (IOException | RuntimeException e) {
-                    System.err.println("skipping checkpoint " + p + ": " + e.getMessage());
-                }
+            Path chosen = main ? newestValidCheckpoint(ckptDir, model, ema, optimizer) : null;
+            long chosenStep = chosen == null ? 0 : TrainingCheckpoint.stepOf(chosen);
+            if (group != null) chosenStep = agree(chosenStep);   // every rank resumes from rank 0's choice
+            if (chosenStep > 0) {
+                lastCheckpoint = TrainingCheckpoint.fileFor(ckptDir, chosenStep);
+                if (!main) TrainingCheckpoint.load(lastCheckpoint, model, ema.model(), optimizer);
+                step = chosenStep;
+            } else if (main) {
+                System.err.println("no valid checkpoint in " + ckptDir + "; starting from step 0");
             }
-            if (lastCheckpoint == null) System.err.println("no valid checkpoint in " + ckptDir + "; starting from step 0");
         }
-        writeConfig();
-        RunHistory history = RunHistory.load(runDir.resolve("log.jsonl"), step);
+        RunHistory history = main ? RunHistory.load(runDir.resolve("log.jsonl"), step) : null;
+        if (main) writeConfig();
 
         GaussianDiffusion diffusion = GaussianDiffusion.create("", new GaussianDiffusion.Options(
                 config.noiseSchedule(), config.diffusionSteps(), false, false, false));
-        int micro = config.microBatch(), accum = config.accumulation();
         long[] xShape = {micro, data.channels(), data.resolution(), data.resolution()};
-        boolean dropLabels = config.model().hasNullClass();
-        long nullClass = config.model().nullClass();
-        double p = config.model().classDropoutProb();
         List<Double> losses = new ArrayList<>();
 
         try (BatchLoader loader = BatchLoader.builder(data, micro).seed(config.seed())
-                .startPosition(step * config.globalBatch())
+                .startPosition(step * config.globalBatch()).shard(rank, world)
                 .workers(config.loaderWorkers() > 0 ? config.loaderWorkers() : BatchLoader.defaultWorkers()).build();
-             ProgressBar bar = new ProgressBar("train", config.steps(), step)) {
+             ProgressBar bar = main ? new ProgressBar("train", config.steps(), step) : null) {
             long windowStart = System.nanoTime(), windowSteps = 0, waitedBefore = loader.waitedNanos();
             double wLoss = 0, wMse = 0, wVb = 0, smoothLoss = Double.NaN;
             while (step < config.steps()) {
                 double lossSum = 0, mseSum = 0, vbSum = 0, gradNorm;
+                boolean last;
                 try (PointerScope scope = new PointerScope()) {
                     setLearningRate(optimizer, config.lrAt(step));
                     optimizer.zero_grad();
+                    StepDraws draws = StepDraws.of(config, diffusion.numTimesteps(), data, step);
                     for (int a = 0; a < accum; a++) {
                         BatchLoader.Batch batch = loader.next();
                         Tensor x = Tensors.floats(batch.x(), xShape);
                         Tensor y = Tensors.longs(batch.y(), micro);
-                        Generator gen = torch.make_generator_cpu(Seeds.mix(config.seed(), step, a));
-                        GeneratorOptional g = new GeneratorOptional(gen);
-                        Tensor t = torch.randint(diffusion.numTimesteps(), new long[] {micro}, g, Tensors.options(ScalarType.Long));
-                        Tensor noise = torch.randn(xShape, g, Tensors.options(ScalarType.Float));
-                        DenoiserFn fn = denoiser(model, y, dropLabels, nullClass, p, g, micro);
+                        // this micro-batch's slice of the step's global draws: results do not depend on how the
+                        // global batch is split over ranks and accumulation steps
+                        long offset = (long) a * micro * world + (long) rank * micro;
+                        Tensor t = draws.t.narrow(0, offset, micro);
+                        Tensor noise = draws.noise.narrow(0, offset, micro);
+                        DenoiserFn fn = denoiser(model, y, draws, offset, micro);
                         GaussianDiffusion.Losses l = diffusion.trainingLosses(fn, x, t, y, noise);
                         Tensor loss = l.loss().mean();
-                        loss.div(new Scalar((double) accum)).backward();
+                        loss.div(new Scalar((double) accum)).backward(); // averageGradients divides by the world size
                         lossSum += loss.item_double();
                         if (l.mse() != null) mseSum += l.mse().mean().item_double();
                         if (l.vb() != null) vbSum += l.vb().mean().item_double();
                     }
+                    boolean stopHere = stopRequested || System.nanoTime() >= deadlineNanos;
+                    if (group != null) {
+                        group.averageGradients(params, GRADIENT_BUCKET_BYTES);
+                        double[] shared = reduce(new double[] {lossSum, mseSum, vbSum, main && stopHere ? 1 : 0});
+                        lossSum = shared[0] / world;
+                        mseSum = shared[1] / world;
+                        vbSum = shared[2] / world;
+                        stopHere = shared[3] > 0; // rank 0's clock decides, so every rank stops at the same step
+                    }
+                    last = step + 1 == config.steps() || stopHere;
                     // the global gradient norm, clipped when asked (an infinite bound only measures it)
                     gradNorm = torch.clip_grad_norm_(paramVector, config.gradClip() > 0 ? config.gradClip() : 1e20);
                     if (!Double.isFinite(gradNorm) || !Double.isFinite(lossSum)) {
@@ -177,21 +204,24 @@ public final class Trainer {
                 }
                 step++;
                 windowSteps++;
-                boolean last = step == config.steps() || stopRequested || System.nanoTime() >= deadlineNanos;
                 double loss = lossSum / accum;
                 losses.add(loss);
-                history.add(step, loss);
                 wLoss += loss;
                 wMse += mseSum / accum;
                 wVb += vbSum / accum;
+                double secs = (System.nanoTime() - windowStart) / 1e9;
+                StepStats stats = new StepStats(step, config.steps(), loss, mseSum / accum, vbSum / accum, gradNorm,
+                        config.lrAt(step - 1), windowSteps / Math.max(secs, 1e-9),
+                        (loader.waitedNanos() - waitedBefore) / 1e9, Rss.current());
+                listener.onStep(stats);
+                if (!main) {
+                    if (last) break;
+                    continue;
+                }
+                history.add(step, loss);
                 // a single step's loss swings with its random timesteps: show a running average
                 smoothLoss = Double.isNaN(smoothLoss) ? loss : 0.95 * smoothLoss + 0.05 * loss;
                 bar.set("loss(avg)", smoothLoss).update(step);
-                double secs = (System.nanoTime() - windowStart) / 1e9;
-                StepStats stats = new StepStats(step, config.steps(), loss, mseSum / accum, vbSum / accum, gradNorm,
-                        config.lrAt(step - 1),
-                        windowSteps / Math.max(secs, 1e-9), (loader.waitedNanos() - waitedBefore) / 1e9, Rss.current());
-                listener.onStep(stats);
                 if (step % config.logEvery() == 0 || last) {
                     // the log line holds means over the steps since the previous line
                     history.log(new StepStats(step, config.steps(), wLoss / windowSteps, wMse / windowSteps,
@@ -218,8 +248,60 @@ public final class Trainer {
                 if (last) break;
             }
         }
-        history.plot(runDir.resolve("loss.png"));
+        if (main) history.plot(runDir.resolve("loss.png"));
         return new Result(step, lastCheckpoint, losses, model, ema.model());
+    }
+
+    static final long GRADIENT_BUCKET_BYTES = 25L << 20;
+
+    private Path newestValidCheckpoint(Path dir, Backbone model, Ema ema, AdamW optimizer) throws IOException {
+        for (Path p : TrainingCheckpoint.list(dir)) {
+            try {
+                TrainingCheckpoint.Loaded l = TrainingCheckpoint.load(p, model, ema.model(), optimizer);
+                System.err.println("resuming from " + p + " (step " + l.step() + ")");
+                return p;
+            } catch (IOException | RuntimeException e) {
+                System.err.println("skipping checkpoint " + p + ": " + e.getMessage());
+            }
+        }
+        return null;
+    }
+
+    private void broadcastParameter(Tensor t) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            group.broadcast(t, 0);
+        }
+    }
+
+    /** Rank 0's value, on every rank. */
+    private long agree(long value) {
+        Tensor v = Tensors.doubles(new double[] {group.rank() == 0 ? value : 0}, 1);
+        group.broadcast(v, 0);
+        return (long) Tensors.toDoubles(v)[0];
+    }
+
+    private double[] reduce(double[] values) {
+        Tensor v = Tensors.doubles(values, values.length);
+        group.allreduceSum(v);
+        return Tensors.toDoubles(v);
+    }
+
+    /**
+     * One step's randomness for the whole global batch, from (seed, step) only: timesteps, noise and label-dropout
+     * draws (three rows: one per U-DiT label embedder for the reference's independent dropout; row 0 is the shared
+     * draw). Every rank draws the same and takes its slice.
+     */
+    record StepDraws(Tensor t, Tensor noise, Tensor drop) {
+        static StepDraws of(TrainConfig c, int timesteps, Dataset data, long step) {
+            GeneratorOptional g = new GeneratorOptional(torch.make_generator_cpu(Seeds.mix(c.seed(), step, 0)));
+            long n = c.globalBatch();
+            Tensor t = torch.randint(timesteps, new long[] {n}, g, Tensors.options(ScalarType.Long));
+            Tensor noise = torch.randn(new long[] {n, data.channels(), data.resolution(), data.resolution()}, g,
+                    Tensors.options(ScalarType.Float));
+            Tensor drop = torch.rand(new long[] {3, n}, g, Tensors.options(ScalarType.Float))
+                    .lt(new Scalar(c.model().classDropoutProb()));
+            return new StepDraws(t, noise, drop);
+        }
     }
 
     /**
@@ -227,14 +309,28 @@ public final class Trainer {
      * default (all three U-DiT embedders see the null class together, as at sampling time), or the reference's three
      * independent draws.
      */
-    private DenoiserFn denoiser(Backbone model, Tensor y, boolean drop, long nullClass, double p, GeneratorOptional g, int n) {
-        if (!drop) return (xt, tt, yy) -> model.forward(xt, tt, yy);
+    private DenoiserFn denoiser(Backbone model, Tensor y, StepDraws draws, long offset, int n) {
+        if (!config.model().hasNullClass()) return (xt, tt, yy) -> model.forward(xt, tt, yy);
+        long nullClass = config.model().nullClass();
         if (config.independentLabelDropout() && model instanceof UDiT u) {
-            Tensor y1 = dropped(y, nullClass, p, g, n), y2 = dropped(y, nullClass, p, g, n), y3 = dropped(y, nullClass, p, g, n);
+            Tensor y1 = dropped(y, nullClass, draws.drop().select(0, 0).narrow(0, offset, n));
+            Tensor y2 = dropped(y, nullClass, draws.drop().select(0, 1).narrow(0, offset, n));
+            Tensor y3 = dropped(y, nullClass, draws.drop().select(0, 2).narrow(0, offset, n));
             return (xt, tt, yy) -> u.forward(xt, tt, y1, y2, y3, io.udit.model.Probe.NONE);
         }
-        Tensor yd = dropped(y, nullClass, p, g, n);
+        Tensor yd = dropped(y, nullClass, draws.drop().select(0, 0).narrow(0, offset, n));
         return (xt, tt, yy) -> model.forward(xt, tt, yd);
+    }
+
+    /**
+     * AdamWOptions.betas() is a std::tuple<double, double> seen as two doubles, and libstdc++ stores a tuple's
+     * elements in reverse order: writing (beta1, beta2) at indices (0, 1) silently trains with beta1 = 0.999 and
+     * beta2 = 0.9 (very slow learning). Find the layout from the defaults (0.9, 0.999) instead of assuming it.
+     */
+    static void setBetas(AdamWOptions opts, double beta1, double beta2) {
+        AdamWOptions probe = new AdamWOptions();
+        int beta1Index = probe.betas().get(0) == 0.9 ? 0 : 1;
+        opts.betas().put(beta1Index, beta1).put(1 - beta1Index, beta2);
     }
 
     private static void setLearningRate(AdamW optimizer, double lr) {
@@ -242,8 +338,7 @@ public final class Trainer {
         for (long i = 0; i < groups.size(); i++) groups.get(i).options().set_lr(lr);
     }
 
-    private static Tensor dropped(Tensor y, long nullClass, double p, GeneratorOptional g, int n) {
-        Tensor mask = torch.rand(new long[] {n}, g, Tensors.options(ScalarType.Float)).lt(new Scalar(p));
+    private static Tensor dropped(Tensor y, long nullClass, Tensor mask) {
         return torch.where(mask, new Scalar(nullClass), y);
     }
 

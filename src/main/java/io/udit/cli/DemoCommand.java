@@ -1,0 +1,220 @@
+package io.udit.cli;
+
+import io.udit.bench.CpuUsage;
+import io.udit.data.Dataset;
+import io.udit.data.FashionMnist;
+import io.udit.data.SyntheticShapes;
+import io.udit.diffusion.ClassifierFreeGuidance;
+import io.udit.engine.Engine;
+import io.udit.engine.Tensors;
+import io.udit.eval.ClassifierMetrics;
+import io.udit.io.AtomicFiles;
+import io.udit.io.Json;
+import io.udit.io.Npz;
+import io.udit.model.Backbone;
+import io.udit.model.Complexity;
+import io.udit.model.ModelConfig;
+import io.udit.model.ModelConfigs;
+import io.udit.report.ImageGrid;
+import io.udit.report.ProgressBar;
+import io.udit.sample.Previews;
+import io.udit.sample.SampleRequest;
+import io.udit.sample.Sampling;
+import io.udit.train.TrainConfig;
+import io.udit.train.Trainer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * The main job on an embedded default: train a small U-DiT, sample every class, judge the samples with a classifier
+ * trained on the same data, and write a report. Needs nothing beyond Maven (the synthetic data is generated).
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Train a small U-DiT on built-in data, sample every class, measure class fidelity and a Fréchet"
+                + " distance, and write grid.png, loss.png, metrics.json and report.md into a run folder.")
+public final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--data", defaultValue = "synthetic",
+            description = "synthetic (8 shape classes, generated) or fashion-mnist[:DIR] (default ${DEFAULT-VALUE}).")
+    String data;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default runs/demo-<data>-<time>).")
+    Path out;
+
+    @Option(names = "--minutes", description = "Training time budget (default: 9 for synthetic, 25 for fashion-mnist).")
+    Double minutes;
+
+    @Option(names = "--steps", defaultValue = "20000", description = "Upper bound on training steps (default ${DEFAULT-VALUE}).")
+    long steps;
+
+    @Option(names = "--per-class", defaultValue = "32", description = "Samples per class for the metrics (default ${DEFAULT-VALUE}).")
+    int perClass;
+
+    @Option(names = "--cfg-scale", defaultValue = "2.0", description = "Guidance scale for the final samples (default ${DEFAULT-VALUE}).")
+    double cfgScale;
+
+    @Option(names = "--sampler", defaultValue = "dpm++") String sampler;
+    @Option(names = "--sampler-steps", defaultValue = "20") int samplerSteps;
+    @Option(names = "--seed", defaultValue = "0") long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        long t0 = System.nanoTime();
+        Engine.init();
+        boolean fashion = data.startsWith("fashion-mnist");
+        Path fmDir = fashion && data.contains(":") ? Path.of(data.substring(data.indexOf(':') + 1)) : Path.of("/usr/share/datasets/fashion-mnist");
+        Dataset train, heldOut;
+        try {
+            if (fashion) {
+                train = new FashionMnist(fmDir, true);
+                heldOut = new FashionMnist(fmDir, false);
+            } else if (data.equals("synthetic")) {
+                // 16x16 keeps the demo inside its time budget; larger shapes (55-90% of the side) stay legible there
+                train = new SyntheticShapes(seed, 16, 50_000, 8, 0.55, 0.90);
+                heldOut = new SyntheticShapes(seed + 1_000_003, 16, 5_000, 8, 0.55, 0.90);
+            } else {
+                throw new UserError("--data must be synthetic or fashion-mnist[:DIR], got " + data);
+            }
+        } catch (io.udit.data.DataException e) {
+            throw new UserError(e.getMessage() + (fashion ? " (install the Debian package dataset-fashion-mnist, or pass fashion-mnist:DIR)" : ""), e);
+        }
+        ModelConfig model = loadConfig(fashion ? "fashion-mnist" : "synthetic");
+        double budget = minutes != null ? minutes : fashion ? 25 : 9;
+        Path dir = out != null ? out : Path.of("runs", "demo-" + (fashion ? "fashion-mnist" : "synthetic") + "-"
+                + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Files.createDirectories(dir);
+        adaptThreadsToContention();
+
+        Complexity cx = Complexity.of(model);
+        System.err.printf("udit demo: %s; U-DiT with %,d parameters (%.3f GMACs/image); training for up to %.1f minutes%n",
+                train.describe(), cx.paramsTrained(), cx.gmacsFolded(), budget);
+        System.err.println("run folder: " + dir.toAbsolutePath());
+
+        TrainConfig tc = new TrainConfig(model, 64, 64, steps, 5e-4, 0.0, 0.9, 0.999, 0.999, true, false, seed,
+                50, 250, 2, 250, 4, "ddim", 25, 1.0, "cosine", 1000, true, 0, 1.0, 100);
+        long tTrain = System.nanoTime();
+        Trainer.Result r = new Trainer(tc, train, dir, false, null).withTimeBudget(Duration.ofSeconds((long) (budget * 60))).run();
+        double trainSeconds = (System.nanoTime() - tTrain) / 1e9;
+
+        System.err.println("classifier for the metrics (trained once, then cached):");
+        ClassifierMetrics judge = ClassifierMetrics.trainOrLoad(train, heldOut,
+                ClassifierMetrics.Config.defaults().withMaxTrainSamples(fashion ? 60_000 : 30_000).withProgress(true), System.err::println);
+
+        int classes = train.numClasses();
+        long[] labels = new long[classes * perClass];
+        for (int c = 0; c < classes; c++) for (int i = 0; i < perClass; i++) labels[c * perClass + i] = c;
+        SampleRequest req = new SampleRequest(labels, sampler, samplerSteps, cfgScale, ClassifierFreeGuidance.Mode.STANDARD,
+                seed, 0, true, 0.0, 64, tc.noiseSchedule());
+        Backbone ema = r.ema();
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        long tSample = System.nanoTime();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor images;
+            try (ProgressBar bar = new ProgressBar("sample", labels.length)) {
+                images = Sampling.generate(ema, req, (done, total, step, stepsTotal) -> bar.update(done));
+            }
+            double sampleSeconds = (System.nanoTime() - tSample) / 1e9;
+            ClassifierMetrics.Report rep = judge.evaluate(images, Tensors.longs(labels, labels.length));
+            // the grid shows 8 per class; the npz holds all
+            int show = Math.min(8, perClass);
+            Tensor shown = torch.cat(new org.bytedeco.pytorch.TensorVector(rowsOf(images, classes, perClass, show)), 0);
+            AtomicFiles.write(dir.resolve("grid.png"), ImageGrid.png(Previews.gridOf(shown, show, Previews.zoomFor(train.resolution()))));
+            Map<String, Tensor> arrays = new LinkedHashMap<>();
+            arrays.put("arr_0", Sampling.toUint8Nhwc(images));
+            arrays.put("arr_1", Tensors.longs(labels, labels.length));
+            Npz.write(dir.resolve("samples.npz"), arrays);
+
+            metrics.put("data", train.describe());
+            metrics.put("model", model.toMap());
+            metrics.put("params", cx.paramsTrained());
+            metrics.put("gmacs_per_image", cx.gmacsFolded());
+            metrics.put("train_steps", r.finalStep());
+            metrics.put("train_seconds", trainSeconds);
+            metrics.put("train_images_per_s", r.finalStep() * tc.globalBatch() / trainSeconds);
+            metrics.put("final_loss", r.losses().isEmpty() ? null : mean(r.losses(), 50));
+            metrics.put("sampler", sampler + " " + samplerSteps + " steps, cfg " + cfgScale);
+            metrics.put("sample_seconds", sampleSeconds);
+            metrics.put("classifier_train_seconds", judge.trainSeconds());
+            metrics.put("classifier_from_cache", judge.fromCache());
+            metrics.putAll(rep.toMap());
+            metrics.put("class_names", train.classNames());
+            metrics.put("total_seconds", (System.nanoTime() - t0) / 1e9);
+            metrics.put("threads", Engine.threadSettings());
+            AtomicFiles.write(dir.resolve("metrics.json"), Json.writePretty(metrics).getBytes(StandardCharsets.UTF_8));
+            AtomicFiles.write(dir.resolve("report.md"), report(metrics, train, rep, dir).getBytes(StandardCharsets.UTF_8));
+            System.out.printf("%nclass fidelity %.3f (classifier accuracy on real held-out images %.3f), classifier Fréchet distance %.3f%n",
+                    rep.fidelity(), rep.heldOutAccuracy(), rep.frechetDistance());
+        }
+        System.out.println("demo finished in " + ProgressBar.duration((System.nanoTime() - t0) / 1e9) + "; wrote:");
+        for (String f : new String[] {"report.md", "grid.png", "loss.png", "metrics.json", "samples.npz", "log.jsonl", "samples/", "checkpoints/"}) {
+            System.out.println("  " + dir.resolve(f).toAbsolutePath());
+        }
+        return 0;
+    }
+
+    static ModelConfig loadConfig(String name) throws IOException {
+        try (InputStream in = DemoCommand.class.getResourceAsStream("/demo/" + name + ".json")) {
+            if (in == null) throw new IllegalStateException("missing embedded demo config " + name);
+            return ModelConfigs.fromMap(Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+        }
+    }
+
+    /** On a busy machine two OpenMP threads collapse (barriers wait on descheduled threads): use one. */
+    private static void adaptThreadsToContention() throws InterruptedException {
+        if (torch.get_num_threads() < 2 || System.getenv("UDIT_THREADS") != null) return;
+        CpuUsage cpu = CpuUsage.start();
+        Thread.sleep(1000);
+        double other = cpu.otherShare();
+        if (other > 0.3) {
+            torch.set_num_threads(1);
+            System.err.printf("note: other processes use %.0f%% of the CPU; running libtorch on 1 thread (set UDIT_THREADS to override)%n", 100 * other);
+        }
+    }
+
+    private static Tensor[] rowsOf(Tensor images, int classes, int perClass, int show) {
+        Tensor[] rows = new Tensor[classes];
+        for (int c = 0; c < classes; c++) rows[c] = images.narrow(0, (long) c * perClass, show);
+        return rows;
+    }
+
+    private static double mean(java.util.List<Double> v, int last) {
+        double s = 0;
+        int n = Math.min(last, v.size());
+        for (int i = v.size() - n; i < v.size(); i++) s += v.get(i);
+        return s / n;
+    }
+
+    private static String report(Map<String, Object> m, Dataset data, ClassifierMetrics.Report rep, Path dir) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# udit demo report\n\n");
+        sb.append("Data: ").append(data.describe()).append("  \n");
+        sb.append(String.format("Model: U-DiT, %,d parameters, %.3f GMACs per image (config in config.json)  %n", (Long) m.get("params"), (Double) m.get("gmacs_per_image")));
+        sb.append(String.format("Training: %d steps of batch 64 in %.1f min (%.0f images/s), final loss %.4f  %n",
+                (Long) m.get("train_steps"), (Double) m.get("train_seconds") / 60, (Double) m.get("train_images_per_s"), m.get("final_loss")));
+        sb.append("Sampling: ").append(m.get("sampler")).append(String.format(", %.0f s for %d images%n%n", (Double) m.get("sample_seconds"), rep.samples()));
+        sb.append("## Metrics\n\n| metric | value |\n|---|---|\n");
+        sb.append(String.format("| class fidelity (share classified as the requested class) | %.3f |%n", rep.fidelity()));
+        sb.append(String.format("| classifier accuracy on real held-out images (the ceiling) | %.3f |%n", rep.heldOutAccuracy()));
+        sb.append(String.format("| Fréchet distance of classifier features, generated vs %d real | %.3f |%n%n", rep.realSamples(), rep.frechetDistance()));
+        sb.append("| class | fidelity |\n|---|---|\n");
+        for (int c = 0; c < data.numClasses(); c++) {
+            sb.append(String.format("| %s | %.3f |%n", data.classNames().get(c), rep.perClassFidelity()[c]));
+        }
+        sb.append("\n## Samples (one row per class)\n\n![samples](grid.png)\n\n## Loss\n\n![loss](loss.png)\n\n");
+        sb.append("Previews during training are in `samples/`, checkpoints in `checkpoints/` (load one with\n");
+        sb.append("`./udit sample --checkpoint ").append(dir.resolve("checkpoints")).append("/step_NNNNNNN.pt`).\n");
+        return sb.toString();
+    }
+}

@@ -1,0 +1,133 @@
+package io.udit.cli;
+
+import io.udit.engine.Engine;
+import io.udit.eval.AdmEvaluator;
+import io.udit.eval.EvalException;
+import io.udit.eval.FidInceptionV3;
+import io.udit.eval.PrecisionRecall;
+import io.udit.io.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** ADM-evaluator metrics (FID, sFID, IS, precision, recall) of a sample batch against a reference batch. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"FID, sFID, Inception Score, precision and recall of samples against a reference batch, as the ADM "
+                + "evaluator computes them (with pytorch-fid's port of the FID Inception network).",
+                "Both files are np.savez archives with arr_0 = uint8 images N x H x W x 3; the reference may instead "
+                + "(or also) hold precomputed mu, sigma, mu_s, sigma_s."})
+public final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--samples", required = true, paramLabel = "S.npz", description = "Generated samples (arr_0: uint8 N x H x W x 3).")
+    Path samples;
+
+    @Option(names = "--ref", required = true, paramLabel = "REF.npz",
+            description = "Reference batch (arr_0 images and/or mu, sigma, mu_s, sigma_s), e.g. ADM's VIRTUAL_imagenet256_labeled.npz.")
+    Path ref;
+
+    @Option(names = "--inception", paramLabel = "FILE",
+            description = "FID Inception weights (pytorch-fid's " + FidInceptionV3.WEIGHTS_FILE_NAME + "). Default: $UDIT_INCEPTION, "
+                    + "else ~/.cache/udit/" + FidInceptionV3.WEIGHTS_FILE_NAME + ".")
+    Path inception;
+
+    @Option(names = "--batch", defaultValue = "50", description = "Images per Inception batch (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--no-cache", description = "Do not read or write cached activations (<name>.udit-acts-<hash>.npz next to each input).")
+    boolean noCache;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Where activations go when an input's folder is not writable (default ~/.cache/udit/activations).")
+    Path cacheDir;
+
+    @Option(names = "--distances", defaultValue = "float32",
+            description = "Arithmetic of the precision/recall distances: float32 (default) or float64.")
+    String distances;
+
+    @Option(names = "--json", description = "Print the results as JSON only.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batch < 1 || batch > 4096) throw new UserError("--batch must be 1 to 4096, got " + batch);
+        PrecisionRecall.Precision prec = switch (distances.toLowerCase(Locale.ROOT)) {
+            case "float32" -> PrecisionRecall.Precision.FLOAT32;
+            case "float64" -> PrecisionRecall.Precision.FLOAT64;
+            default -> throw new UserError("--distances must be float32 or float64, got " + distances);
+        };
+        for (Path p : List.of(samples, ref)) {
+            if (!Files.exists(p)) throw new UserError(p + ": no such file");
+        }
+        Path weights = resolveWeights();
+        Engine.init();
+        try {
+            AdmEvaluator.validateInputs(samples, ref); // cheap checks before loading the network
+        } catch (EvalException e) {
+            throw new UserError(e.getMessage(), e);
+        }
+        AdmEvaluator.Options o = AdmEvaluator.Options.defaults().withBatchSize(batch).withCache(!noCache)
+                .withPrecisionRecall(PrecisionRecall.Options.ADM.withPrecision(prec))
+                .withProgress(true);
+        if (cacheDir != null) o = o.withFallbackCacheDir(cacheDir);
+        Map<String, Object> r;
+        try {
+            AdmEvaluator ev = AdmEvaluator.load(weights, o);
+            r = ev.evaluate(samples, ref, msg -> System.err.println(msg));
+        } catch (EvalException e) {
+            throw new UserError(e.getMessage(), e);
+        }
+        if (json) {
+            System.out.println(Json.writePretty(r));
+        } else {
+            System.out.print(table(r));
+        }
+        return 0;
+    }
+
+    private Path resolveWeights() {
+        Path p = inception;
+        if (p == null) {
+            String env = System.getenv("UDIT_INCEPTION");
+            p = env != null && !env.isBlank() ? Path.of(env)
+                    : Path.of(System.getProperty("user.home"), ".cache", "udit", FidInceptionV3.WEIGHTS_FILE_NAME);
+        }
+        if (!Files.isRegularFile(p)) {
+            throw new UserError("FID Inception weights not found at " + p + ". Download " + FidInceptionV3.WEIGHTS_URL
+                    + " (pytorch-fid's port of the 2015 TF Inception graph) and pass it with --inception or $UDIT_INCEPTION.");
+        }
+        return p;
+    }
+
+    @SuppressWarnings("unchecked")
+    static String table(Map<String, Object> r) {
+        Map<String, Object> s = (Map<String, Object>) r.get("samples");
+        Map<String, Object> f = (Map<String, Object>) r.get("reference");
+        StringBuilder b = new StringBuilder();
+        b.append(String.format("samples:   %s (%s images, %s)%n", s.get("file"), s.get("images"), s.get("image_size")));
+        b.append(String.format("reference: %s (%s images, statistics from %s)%n", f.get("file"), f.get("images"), f.get("statistics")));
+        b.append(String.format("%-18s %s%n", "metric", "value"));
+        int splits = ((Number) r.get("inception_score_splits")).intValue();
+        b.append(String.format("%-18s %s +- %s (%d split%s)%n", "Inception Score", fmt(r.get("inception_score")),
+                fmt(r.get("inception_score_std")), splits, splits == 1 ? "" : "s"));
+        b.append(String.format("%-18s %s%n", "FID", fmt(r.get("fid"))));
+        b.append(String.format("%-18s %s%n", "sFID", fmt(r.get("sfid"))));
+        b.append(String.format("%-18s %s%n", "Precision", fmt(r.get("precision"))));
+        b.append(String.format("%-18s %s%n", "Recall", fmt(r.get("recall"))));
+        for (Object n : (List<Object>) r.get("notes")) b.append("note: ").append(n).append('\n');
+        Map<String, Object> t = (Map<String, Object>) r.get("timing");
+        b.append(String.format("time: %.1f s total", ((Number) t.get("total_seconds")).doubleValue()));
+        Object ips = t.get("sample_inception_images_per_second");
+        if (ips != null) b.append(String.format(", %.2f images/s through Inception", ((Number) ips).doubleValue()));
+        b.append('\n');
+        return b.toString();
+    }
+
+    private static String fmt(Object v) {
+        return v == null ? "n/a" : String.format("%.4f", ((Number) v).doubleValue());
+    }
+}

@@ -1,0 +1,128 @@
+package io.udit.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * torchrun for udit: starts N copies of a udit command on this machine with RANK, WORLD_SIZE, LOCAL_RANK,
+ * MASTER_ADDR and MASTER_PORT set, prefixes their output with the rank, and when one fails gives the others
+ * the collective timeout to notice before stopping them.
+ */
+@Command(name = "launch", mixinStandardHelpOptions = true,
+        description = "Run N processes of a udit command as one data-parallel job: udit launch --nproc-per-node 2 -- train ...")
+public final class LaunchCommand implements Callable<Integer> {
+    @Option(names = "--nproc-per-node", defaultValue = "2", description = "Processes to start (default ${DEFAULT-VALUE}).")
+    int nproc;
+
+    @Option(names = "--master-addr", defaultValue = "127.0.0.1") String masterAddr;
+
+    @Option(names = "--master-port", description = "Rendezvous port (default: a free one).") Integer masterPort;
+
+    @Option(names = "--threads-per-proc", description = "libtorch/OpenBLAS threads per process (default: cores / N, at least 1).")
+    Integer threads;
+
+    @Option(names = "--grace", defaultValue = "90", description = "Seconds the others get to stop after one fails (default ${DEFAULT-VALUE}).")
+    int grace;
+
+    @Parameters(paramLabel = "COMMAND", description = "The udit command and its arguments (after --).")
+    List<String> command;
+
+    @Override
+    public Integer call() throws Exception {
+        if (nproc < 1) throw new UserError("--nproc-per-node must be >= 1");
+        if (command == null || command.isEmpty()) throw new UserError("give the udit command to run after --, e.g. -- train --data synthetic");
+        if (command.get(0).equals("launch")) throw new UserError("launch cannot launch itself");
+        int port = masterPort != null ? masterPort : freePort();
+        int perProc = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / nproc);
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<Process> procs = new ArrayList<>();
+        List<Thread> pumps = new ArrayList<>();
+        for (int rank = 0; rank < nproc; rank++) {
+            List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                    Main.class.getName()));
+            cmd.addAll(command);
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            var env = pb.environment();
+            env.put("RANK", Integer.toString(rank));
+            env.put("LOCAL_RANK", Integer.toString(rank));
+            env.put("WORLD_SIZE", Integer.toString(nproc));
+            env.put("LOCAL_WORLD_SIZE", Integer.toString(nproc));
+            env.put("MASTER_ADDR", masterAddr);
+            env.put("MASTER_PORT", Integer.toString(port));
+            env.put("UDIT_THREADS", Integer.toString(perProc));
+            env.put("OMP_NUM_THREADS", Integer.toString(perProc));
+            env.put("OPENBLAS_NUM_THREADS", Integer.toString(perProc));
+            Process p = pb.start();
+            procs.add(p);
+            pumps.add(pump(p, "[rank " + rank + "] ", rank == 0 ? System.out : System.err));
+        }
+        System.err.printf("launched %d processes (%d threads each), rendezvous %s:%d%n", nproc, perProc, masterAddr, port);
+        int exit = 0;
+        int failedRank = -1;
+        List<Integer> pending = new ArrayList<>();
+        for (int i = 0; i < nproc; i++) pending.add(i);
+        long deadline = Long.MAX_VALUE;
+        while (!pending.isEmpty()) {
+            for (var it = pending.iterator(); it.hasNext(); ) {
+                int r = it.next();
+                Process p = procs.get(r);
+                if (p.isAlive()) continue;
+                it.remove();
+                int code = p.exitValue();
+                if (code != 0 && failedRank < 0) {
+                    failedRank = r;
+                    exit = code;
+                    System.err.printf("rank %d exited with code %d; the other ranks get %d s to stop%n", r, code, grace);
+                    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(grace);
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                for (int r : pending) {
+                    System.err.printf("stopping rank %d (rank %d failed)%n", r, failedRank);
+                    procs.get(r).destroyForcibly();
+                }
+                break;
+            }
+            Thread.sleep(100);
+        }
+        for (Process p : procs) p.waitFor();
+        for (Thread t : pumps) t.join(2000);
+        return exit;
+    }
+
+    private static Thread pump(Process p, String prefix, PrintStream out) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    synchronized (LaunchCommand.class) {
+                        out.println(prefix + line);
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process is gone
+            }
+        }, "udit-launch-pump");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
