@@ -14,12 +14,15 @@ import java.io.UncheckedIOException;
         subcommands = {DemoCommand.class, InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, EvalCommand.class, LaunchCommand.class,
                 EncodeCommand.class, DecodeCommand.class, VaeInitCommand.class})
 public final class Main implements Runnable {
+    static final String STANDALONE = "udit.standalone";
+
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);
     }
 
     public static void main(String[] args) {
+        System.setProperty(STANDALONE, "true"); // this JVM is ours: commands may install signal handlers
         System.exit(run(args));
     }
 
@@ -43,7 +46,8 @@ public final class Main implements Runnable {
     }
 
     static boolean isUserError(Throwable ex) {
-        return ex instanceof UserError || ex instanceof io.udit.data.DataException || ex instanceof io.udit.eval.EvalException || ex instanceof CheckpointFormatException || ex instanceof IOException
+        return ex instanceof UserError || ex instanceof io.udit.data.DataException || ex instanceof io.udit.eval.EvalException
+                || ex instanceof io.udit.dist.ProcessGroup.ConfigMismatchException || ex instanceof CheckpointFormatException || ex instanceof IOException
                 || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException
                 || ex instanceof io.udit.vae.VaeException;
     }

@@ -119,6 +119,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new UserError(e.getMessage(), e);
         }
         Trainer trainer = new Trainer(cfg, ds, dir, resume, null);
+        installSignalHandlers(trainer);
         Trainer.Result r;
         if (env.isDistributed()) {
             try (ProcessGroup pg = joinGroup(env)) {
@@ -129,7 +130,39 @@ public final class TrainCommand implements Callable<Integer> {
             r = trainer.run();
         }
         if (env.isMain()) System.out.println("trained to step " + r.finalStep() + "; last checkpoint " + r.lastCheckpoint());
+        String signal = signalReceived.get();
+        if (signal != null) {
+            System.err.println("stopped by SIG" + signal + " at step " + r.finalStep() + " with a final checkpoint; --resume continues");
+            return signal.equals("INT") ? 130 : 143;
+        }
         return 0;
+    }
+
+    private final java.util.concurrent.atomic.AtomicReference<String> signalReceived = new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * SIGINT / SIGTERM: finish the current step, write a checkpoint, exit (130 / 143). A second signal exits at once;
+     * the last checkpoint on disk stays intact because every write is atomic.
+     */
+    private void installSignalHandlers(Trainer trainer) {
+        if (!Boolean.getBoolean(Main.STANDALONE)) return; // embedded (tests, applications): leave the host's handlers alone
+        sun.misc.SignalHandler handler = sig -> {
+            if (signalReceived.compareAndSet(null, sig.getName())) {
+                System.err.println("\nudit: SIG" + sig.getName() + " received: finishing this step and writing a checkpoint"
+                        + " (send it again to stop at once)");
+                trainer.requestStop();
+            } else {
+                System.err.println("udit: second signal: stopping now");
+                Runtime.getRuntime().halt(sig.getName().equals("INT") ? 130 : 143);
+            }
+        };
+        for (String name : new String[] {"INT", "TERM"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), handler);
+            } catch (IllegalArgumentException e) {
+                // signal not available on this platform
+            }
+        }
     }
 
     static ProcessGroup joinGroup(DistEnv env) {

@@ -36,6 +36,13 @@ public final class ProcessGroup implements AutoCloseable {
         }
     }
 
+    /** The ranks were started with different configurations (exit code 2 on every rank). */
+    public static final class ConfigMismatchException extends IllegalArgumentException {
+        public ConfigMismatchException(String message) {
+            super(message);
+        }
+    }
+
     private final DistEnv env;
     private final TCPStore store;
     private final ProcessGroupGloo gloo;
@@ -50,7 +57,7 @@ public final class ProcessGroup implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        heartbeat.scheduleAtFixedRate(this::beat, 0, 500, TimeUnit.MILLISECONDS);
+        heartbeat.scheduleAtFixedRate(this::beat, 0, HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Joins the job: blocks until every rank has connected, or fails after the timeout naming what is missing. */
@@ -122,7 +129,7 @@ public final class ProcessGroup implements AutoCloseable {
         List<Integer> differ = new ArrayList<>();
         for (var e : all.entrySet()) if (!e.getValue().equals(all.get(0))) differ.add(e.getKey());
         if (!differ.isEmpty()) {
-            throw new IllegalArgumentException("ranks " + differ + " run a different configuration than rank 0 (config hashes "
+            throw new ConfigMismatchException("ranks " + differ + " run a different configuration than rank 0 (config hashes "
                     + all + "); every rank must get the same model, data, batch and seed");
         }
         barrier();
@@ -186,22 +193,38 @@ public final class ProcessGroup implements AutoCloseable {
         }
     }
 
-    /** Which ranks stopped beating, judged from the store (unreachable store = rank 0 is gone). */
+    /**
+     * Which ranks stopped beating, judged from the store (unreachable store = rank 0 is gone). A collective usually
+     * fails at once when a peer's socket closes, before its heartbeat is stale, so give the heartbeats a few
+     * periods to tell.
+     */
     String lostRanks() {
         try {
-            long now = System.currentTimeMillis();
+            long until = System.currentTimeMillis() + 4 * HEARTBEAT_MILLIS + 500;
             List<Integer> lost = new ArrayList<>();
-            for (int r = 0; r < env.worldSize(); r++) {
-                if (r == env.rank()) continue;
-                String key = "udit/heartbeat/" + r;
-                long last = store.check(new org.bytedeco.pytorch.StringVector(key)) ? Long.parseLong(store.get_to_str(key)) : 0;
-                if (now - last > 3000) lost.add(r);
+            while (true) {
+                long now = System.currentTimeMillis();
+                lost.clear();
+                for (int r = 0; r < env.worldSize(); r++) {
+                    if (r == env.rank()) continue;
+                    String key = "udit/heartbeat/" + r;
+                    long last = store.check(new org.bytedeco.pytorch.StringVector(key)) ? Long.parseLong(store.get_to_str(key)) : 0;
+                    if (now - last > 3 * HEARTBEAT_MILLIS) lost.add(r);
+                }
+                if (!lost.isEmpty() || now > until) break;
+                Thread.sleep(HEARTBEAT_MILLIS / 2);
             }
-            return lost.isEmpty() ? "no rank missed its heartbeat" : "lost rank" + (lost.size() > 1 ? "s " : " ") + lost;
+            return lost.isEmpty() ? "no rank missed its heartbeat"
+                    : "lost rank" + (lost.size() > 1 ? "s " : " ") + lost.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while checking heartbeats";
         } catch (RuntimeException e) {
             return env.rank() == 0 ? "the rendezvous store failed" : "lost rank 0 (it hosts the rendezvous store)";
         }
     }
+
+    static final long HEARTBEAT_MILLIS = 500;
 
     private void beat() {
         try {

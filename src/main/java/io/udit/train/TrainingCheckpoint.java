@@ -40,12 +40,15 @@ public final class TrainingCheckpoint {
     public static void save(Path file, long step, Backbone model, Backbone ema, Optimizer optimizer,
                             Map<String, Object> args) throws IOException {
         Map<String, Object> tree = new LinkedHashMap<>();
-        tree.put("model", new LinkedHashMap<>(model.stateDict()));
-        tree.put("ema", new LinkedHashMap<>(ema.stateDict()));
-        tree.put("opt", optimizerBytes(optimizer, file.getParent()));
+        Map<String, Tensor> m = model.stateDict(), e = ema.stateDict();
+        byte[] opt = optimizerBytes(optimizer, file.getParent());
+        tree.put("model", new LinkedHashMap<>(m));
+        tree.put("ema", new LinkedHashMap<>(e));
+        tree.put("opt", opt);
         tree.put("args", args);
         tree.put("step", step);
         tree.put("format", "udit-training-checkpoint-1");
+        tree.put("checksum", Checksums.of(m, e, opt, step));
         TorchCheckpointWriter.write(file, tree);
     }
 
@@ -56,9 +59,20 @@ public final class TrainingCheckpoint {
         if (!(tree instanceof Map<?, ?> map) || !map.containsKey("model") || !map.containsKey("ema")) {
             throw CheckpointFormatException.of(file, "not a training checkpoint (needs 'model' and 'ema')");
         }
-        model.loadStateDict(stateDict(file, map.get("model"), "model"));
-        ema.loadStateDict(stateDict(file, map.get("ema"), "ema"));
+        Map<String, Tensor> m = stateDict(file, map.get("model"), "model"), e = stateDict(file, map.get("ema"), "ema");
         Object opt = map.get("opt");
+        Object step0 = map.get("step");
+        if (map.get("checksum") instanceof String recorded) {
+            String actual = Checksums.of(m, e, opt instanceof byte[] b ? b : new byte[0], step0 instanceof Long l ? l : -1);
+            if (!recorded.equals(actual)) {
+                throw CheckpointFormatException.of(file, "checksum mismatch (recorded " + recorded + ", content " + actual
+                        + "): the file is corrupted");
+            }
+        } else if ("udit-training-checkpoint-1".equals(map.get("format"))) {
+            throw CheckpointFormatException.of(file, "udit checkpoint without a checksum");
+        }
+        model.loadStateDict(m);
+        ema.loadStateDict(e);
         if (optimizer != null) {
             if (!(opt instanceof byte[] bytes)) {
                 throw CheckpointFormatException.of(file, "no udit optimizer state ('opt' is "
