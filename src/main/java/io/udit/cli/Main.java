@@ -12,7 +12,8 @@ import java.io.UncheckedIOException;
  * stopped on a NaN/Inf loss or gradient. */
 @Command(name = "udit", mixinStandardHelpOptions = true, version = "udit 0.1.0",
         description = "U-DiT diffusion transformers on libtorch: train, sample, evaluate.",
-        subcommands = {DemoCommand.class, InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, EvalCommand.class, LaunchCommand.class})
+        subcommands = {DemoCommand.class, InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, EvalCommand.class, LaunchCommand.class,
+                EncodeCommand.class, DecodeCommand.class, VaeInitCommand.class})
 public final class Main implements Runnable {
     static final String STANDALONE = "udit.standalone";
 
@@ -52,7 +53,8 @@ public final class Main implements Runnable {
     static boolean isUserError(Throwable ex) {
         return ex instanceof UserError || ex instanceof io.udit.data.DataException || ex instanceof io.udit.eval.EvalException
                 || ex instanceof io.udit.dist.ProcessGroup.ConfigMismatchException || ex instanceof CheckpointFormatException || ex instanceof IOException
-                || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException;
+                || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException
+                || ex instanceof io.udit.vae.VaeException;
     }
 
     private static String message(Throwable ex) {

@@ -69,7 +69,7 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Option(names = "--batch", defaultValue = "32", description = "Images per sampler batch.") int batch;
 
-    @Option(names = "--clip", arity = "1", description = "Clip predicted x0 to [-1, 1] (default: true for pixel models without --vae).")
+    @Option(names = "--clip", arity = "1", description = "Clip predicted x0 to [-1, 1] (default: true for pixel models, false for 4-channel latent models).")
     Boolean clip;
 
     @Option(names = "--nproc-per-node", description = "Shard the sampling over N processes on this machine (same results as 1).")
@@ -81,6 +81,9 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "samples", paramLabel = "DIR", description = "Output folder (grid.png, samples.npz).")
     Path out;
 
+    @Mixin
+    DecodeOptions decodeOptions;
+
     @Override
     public Integer call() throws Exception {
         Engine.init();
@@ -91,6 +94,10 @@ public final class SampleCommand implements Callable<Integer> {
             throw new UserError(e.getMessage(), e);
         }
         ModelConfig c = loaded.config();
+        io.udit.vae.Vae vae = decodeOptions.loadVae();
+        if (vae != null && vae.config().latentChannels() != c.inChannels())
+            throw new UserError("the model makes latents of " + c.inChannels() + " channels but the VAE " + decodeOptions.vae
+                    + " decodes " + vae.config().latentChannels());
         List<Long> cls = classes != null ? classes : range(c.numClasses());
         long[] labels = new long[cls.size() * perClass];
         for (int i = 0; i < cls.size(); i++) for (int j = 0; j < perClass; j++) labels[i * perClass + j] = cls.get(i);
@@ -119,14 +126,14 @@ public final class SampleCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Tensor u8;
         try {
-            u8 = env.isDistributed() ? sampleSharded(loaded, req, env) : sampleHere(loaded, req, req.count());
+            u8 = env.isDistributed() ? sampleSharded(loaded, req, env, vae) : sampleHere(loaded, req, req.count(), vae);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
         if (u8 == null) return 0; // a rank other than 0: rank 0 writes the results
         double secs = (System.nanoTime() - t0) / 1e9;
         Path grid = out.resolve("grid.png");
-        AtomicFiles.write(grid, ImageGrid.png(Previews.gridOfUint8(u8, perClass, Previews.zoomFor(c.inputSize()))));
+        AtomicFiles.write(grid, ImageGrid.png(Previews.gridOfUint8(u8, perClass, Previews.zoomFor((int) u8.size(1)))));
         Map<String, Tensor> arrays = new LinkedHashMap<>();
         arrays.put("arr_0", u8);
         arrays.put("arr_1", Tensors.longs(labels, labels.length));
@@ -137,12 +144,13 @@ public final class SampleCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Samples a request in this process; returns uint8 NHWC. */
-    private static Tensor sampleHere(ModelFiles.Loaded loaded, SampleRequest req, int total) {
+    /** Samples a request in this process (decoding latents with --vae); returns uint8 NHWC. */
+    private Tensor sampleHere(ModelFiles.Loaded loaded, SampleRequest req, int total, io.udit.vae.Vae vae) {
+        Tensor x;
         try (ProgressBar bar = new ProgressBar("sample", total)) {
-            return Sampling.toUint8Nhwc(Sampling.generate(loaded.model(), req,
-                    (done, all, step, stepsTotal) -> bar.set("step", step + "/" + stepsTotal).update(done)));
+            x = Sampling.generate(loaded.model(), req, (done, all, step, stepsTotal) -> bar.set("step", step + "/" + stepsTotal).update(done));
         }
+        return vae != null ? decodeOptions.decodeToUint8(vae, x, "samples") : Sampling.toUint8Nhwc(x);
     }
 
     /**
@@ -150,12 +158,13 @@ public final class SampleCommand implements Callable<Integer> {
      * (batch j holds images [jB, (j+1)B)), rank r samples batches j = r, r + W, ...; every image has its own seed,
      * so the merged result does not depend on the number of processes. Rank 0 merges the parts.
      */
-    private Tensor sampleSharded(ModelFiles.Loaded loaded, SampleRequest req, DistEnv env) throws Exception {
+    private Tensor sampleSharded(ModelFiles.Loaded loaded, SampleRequest req, DistEnv env, io.udit.vae.Vae vae) throws Exception {
         int n = req.count(), b = req.batchSize(), batches = (n + b - 1) / b;
         Path parts = out.resolve(".parts");
         try (ProcessGroup pg = TrainCommand.joinGroup(env)) {
             pg.checkSameConfig(checkpoint.toAbsolutePath() + "|" + java.util.Arrays.toString(req.labels()) + "|" + req.sampler()
-                    + "|" + req.steps() + "|" + req.cfgScale() + "|" + req.seed() + "|" + req.batchSize() + "|" + req.noiseSchedule());
+                    + "|" + req.steps() + "|" + req.cfgScale() + "|" + req.seed() + "|" + req.batchSize() + "|" + req.noiseSchedule()
+                    + "|" + (vae == null ? "" : decodeOptions.vae.toAbsolutePath()));
             Files.createDirectories(parts);
             Map<String, Tensor> mine = new LinkedHashMap<>();
             int myCount = 0;
@@ -164,7 +173,8 @@ public final class SampleCommand implements Callable<Integer> {
                 int done = 0;
                 for (int j = env.rank(); j < batches; j += env.worldSize()) {
                     SampleRequest part = req.slice(j * b, Math.min(n, (j + 1) * b));
-                    mine.put("batch_" + j, Sampling.toUint8Nhwc(Sampling.generate(loaded.model(), part, Sampling.Progress.NONE)));
+                    Tensor x = Sampling.generate(loaded.model(), part, Sampling.Progress.NONE);
+                    mine.put("batch_" + j, vae != null ? decodeOptions.decodeToUint8Quietly(vae, x, "samples") : Sampling.toUint8Nhwc(x));
                     done += part.count();
                     if (bar != null) bar.update(done);
                 }

@@ -24,6 +24,11 @@ public final class TrainCommand implements Callable<Integer> {
             description = "synthetic[:K], fashion-mnist[:DIR], an image folder (class sub-folders) or a latent feature folder.")
     String data;
 
+    @Option(names = "--vae", paramLabel = "DIR",
+            description = "Encode the images of --data with this diffusers VAE folder on the fly (a fresh posterior sample per read); "
+                    + "the model trains on the latents. Pre-encoding with 'udit encode' is faster for more than one epoch.")
+    Path vae;
+
     @Option(names = "--unconditional", description = "Ignore labels: one class.")
     boolean unconditional;
 
@@ -94,6 +99,14 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Engine.init();
         Dataset ds = openData(data, unconditional, resolution, seed);
+        if (vae != null) {
+            try {
+                ds = new io.udit.vae.EncodedImages(ds, EncodeCommand.loadVae(vae));
+            } catch (io.udit.data.DataException e) {
+                throw new UserError("--vae: " + e.getMessage(), e);
+            }
+            if (workers == 0) workers = 1; // each read runs the encoder, itself multi-threaded: one loader thread
+        }
         ModelConfig model = fitModelToData(modelOptions, ds);
         TrainConfig cfg = trainConfig(model, ds);
         Path dir = runDir != null ? runDir : Path.of("runs", java.time.LocalDateTime.now().format(

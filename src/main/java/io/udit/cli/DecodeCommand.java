@@ -1,0 +1,87 @@
+package io.udit.cli;
+
+import io.udit.data.LatentFolder;
+import io.udit.engine.Engine;
+import io.udit.engine.Tensors;
+import io.udit.io.AtomicFiles;
+import io.udit.io.Npy;
+import io.udit.io.Npz;
+import io.udit.vae.Vae;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** Decodes scaled latents (an .npy/.npz array or a feature folder) to a PNG grid and an ADM-style .npz. */
+@Command(name = "decode", mixinStandardHelpOptions = true,
+        description = "Decode scaled VAE latents (N, 4, h, w) from an .npy / .npz (arr_0) file or a latent feature folder "
+                + "(udit encode's output) into grid.png and images.npz (arr_0 uint8 NHWC, arr_1 labels when known).")
+public final class DecodeCommand implements Callable<Integer> {
+    @Option(names = "--latents", required = true, paramLabel = "FILE|DIR", description = "Latents: .npy, .npz or a feature folder.")
+    Path latents;
+
+    @Option(names = "--out", defaultValue = "decoded", paramLabel = "DIR", description = "Output folder (default ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--limit", defaultValue = "64", description = "At most this many latents from a feature folder (default ${DEFAULT-VALUE}).")
+    int limit;
+
+    @Option(names = "--per-row", defaultValue = "8", description = "Grid columns (default ${DEFAULT-VALUE}).")
+    int perRow;
+
+    @Mixin
+    DecodeOptions decodeOptions;
+
+    @Override
+    public Integer call() throws Exception {
+        Engine.init();
+        if (decodeOptions.vae == null) throw new UserError("decode needs --vae DIR");
+        if (limit < 1 || perRow < 1) throw new UserError("--limit and --per-row must be positive");
+        Vae vae = decodeOptions.loadVae();
+        Tensor z;
+        long[] labels = null;
+        if (Files.isDirectory(latents)) {
+            LatentFolder f = LatentFolder.open(latents, 0, false);
+            int n = Math.min(limit, f.size()), size = f.sampleSize();
+            float[] all = new float[n * size], one = new float[size];
+            labels = new long[n];
+            for (int i = 0; i < n; i++) {
+                labels[i] = f.read(i, one, null);
+                System.arraycopy(one, 0, all, i * size, size);
+            }
+            z = Tensors.floats(all, n, f.channels(), f.resolution(), f.resolution());
+        } else {
+            String name = latents.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+            if (name.endsWith(".npz")) {
+                Map<String, Tensor> a = Npz.read(latents);
+                z = a.containsKey("arr_0") ? a.get("arr_0") : a.size() == 1 ? a.values().iterator().next() : null;
+                if (z == null) throw new UserError(latents + ": no arr_0 among " + a.keySet());
+            } else {
+                z = Npy.read(latents);
+            }
+            if (z.dim() == 3 && z.size(0) == vae.config().latentChannels()) z = z.unsqueeze(0);
+        }
+        vae.checkLatents(z, latents.toString());
+        Files.createDirectories(out);
+        long t0 = System.nanoTime();
+        Tensor images = decodeOptions.decodeToUint8(vae, z.to(ScalarType.Float), latents.toString());
+        Path grid = out.resolve("grid.png");
+        AtomicFiles.write(grid, io.udit.report.ImageGrid.png(io.udit.sample.Previews.gridOfUint8(images, perRow,
+                io.udit.sample.Previews.zoomFor((int) images.size(1)))));
+        Map<String, Tensor> arrays = new LinkedHashMap<>();
+        arrays.put("arr_0", images);
+        if (labels != null) arrays.put("arr_1", Tensors.longs(labels, labels.length));
+        Path npz = out.resolve("images.npz");
+        Npz.write(npz, arrays);
+        System.out.printf("decoded %d latents %s to %s and %s in %.1f s%n", z.size(0), Tensors.shapeString(z), grid, npz,
+                (System.nanoTime() - t0) / 1e9);
+        return 0;
+    }
+}
