@@ -103,7 +103,7 @@ public final class DemoCommand implements Callable<Integer> {
         System.err.println("run folder: " + dir.toAbsolutePath());
 
         TrainConfig tc = new TrainConfig(model, 64, 64, steps, 5e-4, 0.0, 0.9, 0.999, 0.999, true, false, seed,
-                50, 250, 2, 250, 4, "ddim", 25, 1.0, "cosine", 1000, true, 0, 1.0, 100);
+                50, 250, 2, 250, 4, "ddim", 25, 1.0, "cosine", 1000, true, 0, 1.0, 100, 5.0);
         long tTrain = System.nanoTime();
         Trainer.Result r = new Trainer(tc, train, dir, false, null).withTimeBudget(Duration.ofSeconds((long) (budget * 60))).run();
         double trainSeconds = (System.nanoTime() - tTrain) / 1e9;

@@ -17,6 +17,12 @@ import java.io.UncheckedIOException;
 public final class Main implements Runnable {
     static final String STANDALONE = "udit.standalone";
 
+    @picocli.CommandLine.Option(names = "--device", paramLabel = "cpu|cuda[:N]", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "Where networks run (default: UDIT_DEVICE, else cpu; cuda needs the GPU build, mvn -P gpu).")
+    void setDevice(String device) {
+        System.setProperty("udit.device", device);
+    }
+
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);

@@ -62,6 +62,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--grad-clip", defaultValue = "0", description = "Clip the gradient norm (0 = off, as the paper).")
     double gradClip;
 
+    @Option(names = "--min-snr", defaultValue = "0", description = "Min-SNR-gamma loss weighting, e.g. 5 (0 = off, as the paper).")
+    double minSnr;
+
     @Option(names = "--warmup", defaultValue = "0", description = "Linear learning-rate warm-up steps (0 = off, as the paper).")
     int warmup;
 
@@ -179,7 +182,7 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             return new TrainConfig(model, batch, microBatch == null ? batch : microBatch, steps, lr, weightDecay, 0.9, 0.999,
                     ema, emaWarmup, independentDropout, seed, logEvery, checkpointEvery, keep, sampleEvery, previewPerClass,
-                    previewSampler, previewSteps, 1.0, schedule, 1000, ds.isImage(), workers, gradClip, warmup);
+                    previewSampler, previewSteps, 1.0, schedule, 1000, ds.isImage(), workers, gradClip, warmup, minSnr);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }

@@ -48,6 +48,7 @@ public final class SyntheticShapes implements Dataset {
     private final int numClasses;
     private final ThreadLocal<Canvas> canvas;
     private final double minDiameter, maxDiameter;
+    private final boolean plain;
 
     /** Seed 0, 32x32, 50,000 samples, all 10 classes. */
     public SyntheticShapes() {
@@ -63,6 +64,21 @@ public final class SyntheticShapes implements Dataset {
      * (default 0.35 to 0.80; larger shapes stay legible at 16x16).
      */
     public SyntheticShapes(long seed, int resolution, int size, int numClasses, double minDiameter, double maxDiameter) {
+        this(seed, resolution, size, numClasses, minDiameter, maxDiameter, false);
+    }
+
+    /**
+     * The demo's variant: large shapes on plain backgrounds (solid colours and two-colour gradients, no stripes, no
+     * pixel noise), still varying in class-independent position, size, rotation and colours. A small model learns
+     * it in minutes.
+     */
+    public static SyntheticShapes plain(long seed, int resolution, int size, int numClasses) {
+        return new SyntheticShapes(seed, resolution, size, numClasses, 0.55, 0.90, true);
+    }
+
+    private SyntheticShapes(long seed, int resolution, int size, int numClasses, double minDiameter, double maxDiameter,
+                            boolean plain) {
+        this.plain = plain;
         if (!(minDiameter > 0 && minDiameter <= maxDiameter && maxDiameter <= 1.0))
             throw new DataException("synthetic shapes: diameter range must satisfy 0 < min <= max <= 1, got " + minDiameter + ".." + maxDiameter);
         this.minDiameter = minDiameter;
@@ -96,7 +112,8 @@ public final class SyntheticShapes implements Dataset {
     public String describe() {
         return "synthetic shapes: " + size + " samples, " + numClasses + " classes (" + String.join(", ", classNames())
                 + "), RGB " + resolution + "x" + resolution + ", seed " + seed
-                + (minDiameter == 0.35 && maxDiameter == 0.80 ? "" : String.format(", shape diameter %.2f-%.2f", minDiameter, maxDiameter));
+                + (minDiameter == 0.35 && maxDiameter == 0.80 ? "" : String.format(", shape diameter %.2f-%.2f", minDiameter, maxDiameter))
+                + (plain ? ", plain backgrounds" : "");
     }
 
     /** Renders sample {@code index}; {@code rng} is not used (samples depend on (seed, index) only). */
@@ -138,7 +155,7 @@ public final class SyntheticShapes implements Dataset {
         int label = label(index);
         SplittableRandom r = new SplittableRandom(Seeds.mix(seed, 0x5A4E5L, index));
         Drawn d = render(cv, label, r);
-        boolean noise = r.nextDouble() < 0.4;
+        boolean noise = r.nextDouble() < 0.4 && !plain;
         double sigma = noise ? 0.015 + 0.035 * r.nextDouble() : 0;
         boolean invert = r.nextBoolean();
         return new Drawn(label, d.fg, d.bg, d.bg2, d.bgKind, d.radius, d.cx, d.cy, sigma, invert, r);
@@ -159,7 +176,7 @@ public final class SyntheticShapes implements Dataset {
         do {
             fg = randomColour(r);
         } while (!contrasts(fg, bg));
-        int bgKind = r.nextInt(100);
+        int bgKind = plain ? r.nextInt(65) : r.nextInt(100); // plain: solid (0-29) or linear gradient (30-64) only
         float[] bg2 = bg;
         if (bgKind >= 30) {
             if (bgKind < 85) { // gradient: second colour far from bg but still contrasting with the shape

@@ -27,7 +27,11 @@ public final class Engine {
         try {
             String platform = Loader.getPlatform();
             Loader.cacheResources(openblas.class, "/org/bytedeco/openblas/" + platform + "/");
-            Loader.cacheResources(torch.class, "/org/bytedeco/pytorch/" + platform + "/");
+            // the GPU build (mvn -P gpu) ships its natives under <platform>-gpu
+            String gpu = "/org/bytedeco/pytorch/" + platform + "-gpu/";
+            boolean gpuBuild = torch.class.getResource(gpu) != null;
+            if (gpuBuild) System.setProperty("org.bytedeco.javacpp.platform.extension", "-gpu");
+            Loader.cacheResources(torch.class, gpuBuild ? gpu : "/org/bytedeco/pytorch/" + platform + "/");
             Loader.load(torch.class);
         } catch (Exception e) {
             throw new IllegalStateException("could not load libtorch: " + e.getMessage(), e);
@@ -54,6 +58,28 @@ public final class Engine {
             }
         }
         return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** The device networks run on: UDIT_DEVICE / -Dudit.device ("cpu" default, "cuda", "cuda:1" with a GPU build). */
+    public static org.bytedeco.pytorch.Device device() {
+        init();
+        return DeviceHolder.DEVICE;
+    }
+
+    private static final class DeviceHolder {
+        static final org.bytedeco.pytorch.Device DEVICE = parseDevice(
+                System.getProperty("udit.device", System.getenv().getOrDefault("UDIT_DEVICE", "cpu")));
+    }
+
+    static org.bytedeco.pytorch.Device parseDevice(String name) {
+        String n = name.trim().toLowerCase();
+        if (n.equals("cpu")) return new org.bytedeco.pytorch.Device("cpu");
+        if (!n.matches("cuda(:\\d+)?")) throw new IllegalArgumentException("device must be cpu or cuda[:N], got '" + name + "'");
+        if (!torch.cuda_is_available()) {
+            throw new IllegalArgumentException("device '" + name + "' needs CUDA: build with `mvn -P gpu package` (the"
+                    + " linux-x86_64-gpu libtorch) and run on a machine with an NVIDIA GPU and driver");
+        }
+        return new org.bytedeco.pytorch.Device(n);
     }
 
     /** A description of the thread settings, for logs and benchmarks. */

@@ -18,6 +18,8 @@ import java.util.Map;
  */
 public abstract class Backbone extends Module {
     private volatile Form form = Form.TRAIN;
+    private org.bytedeco.pytorch.Device device = new org.bytedeco.pytorch.Device("cpu");
+    private boolean onCpu = true;
     private volatile DownsampledAttention.Kernel kernelOverride;
 
     public abstract ModelConfig config();
@@ -27,6 +29,36 @@ public abstract class Backbone extends Module {
 
     public Tensor forward(Tensor x, Tensor t, Tensor y) {
         return forward(x, t, y, Probe.NONE);
+    }
+
+    /**
+     * Moves the network to a device (Engine.device(): the one switch between CPU and GPU builds). The parameters keep
+     * their identity (libtorch moves their data), so every Java handle stays valid.
+     */
+    public Backbone toDevice(org.bytedeco.pytorch.Device d) {
+        if (d.is_cuda() || !onCpu) {
+            to(d, false);
+            device = d;
+            onCpu = !d.is_cuda();
+            prepareForm(form);
+        }
+        return this;
+    }
+
+    public org.bytedeco.pytorch.Device device() {
+        return device;
+    }
+
+    /**
+     * Inputs move to the network's device and the output comes back to the caller's: the diffusion process,
+     * samplers and data stay device-agnostic (on a CPU build this is a no-op).
+     */
+    protected final Tensor onDevice(Tensor t) {
+        return onCpu || t == null ? t : t.to(device, t.scalar_type().intern(), false, false, new org.bytedeco.pytorch.MemoryFormatOptional());
+    }
+
+    protected final Tensor backTo(Tensor out, Tensor like) {
+        return onCpu ? out : out.to(like.device(), out.scalar_type().intern(), false, false, new org.bytedeco.pytorch.MemoryFormatOptional());
     }
 
     /** Subclasses rebuild anything that depends on the form (folded FFN weights). */
@@ -64,6 +96,15 @@ public abstract class Backbone extends Module {
         for (long i = 0; i < params.size(); i++) out.put(params.get(i).key().getString(), new Tensor(params.get(i).value()));
         StringTensorDict buffers = named_buffers(true);
         for (long i = 0; i < buffers.size(); i++) out.put(buffers.get(i).key().getString(), new Tensor(buffers.get(i).value()));
+        return out;
+    }
+
+    /** The state dict with every tensor on the CPU (for writing files; a copy only when the network is on a GPU). */
+    public LinkedHashMap<String, Tensor> stateDictOnCpu() {
+        LinkedHashMap<String, Tensor> sd = stateDict();
+        if (onCpu) return sd;
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        for (var e : sd.entrySet()) out.put(e.getKey(), e.getValue().to(new org.bytedeco.pytorch.Device("cpu"), e.getValue().scalar_type().intern()));
         return out;
     }
 

@@ -93,6 +93,7 @@ public final class DiT extends Backbone {
         fl.register_module("adaLN_modulation", Layers.sequence(null, finalAdaLN));
         register_module("final_layer", fl);
         initialize(torch.make_generator_cpu(seed));
+        toDevice(io.udit.engine.Engine.device());
     }
 
     @Override
@@ -126,6 +127,10 @@ public final class DiT extends Backbone {
 
     @Override
     public Tensor forward(Tensor x, Tensor t, Tensor y, Probe probe) {
+        return backTo(network(onDevice(x), onDevice(t), onDevice(y), probe), x);
+    }
+
+    private Tensor network(Tensor x, Tensor t, Tensor y, Probe probe) {
         int p = config.patchSize(), g = config.gridSize(), c = config.outChannels();
         long n = x.size(0);
         Tensor h = torch.conv2d(x, patchEmbed.weight, new TensorOptional(patchEmbed.bias), new long[] {p, p},

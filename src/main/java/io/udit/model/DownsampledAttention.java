@@ -79,7 +79,7 @@ public final class DownsampledAttention extends Module {
         probe.record("downsampler", tokens);
         Tensor qkv = toQkv.forward(tokens); // (b, p, n, 3 * dim): q, k, v side by side
         Tensor qk = qkv.narrow(-1, 0, 2 * dim);
-        if (rope) qk = ropeTable((int) n).rotate(qk, 2 * heads); // q and k heads in one complex multiply
+        if (rope) qk = ropeTable((int) n).on(qk.device()).rotate(qk, 2 * heads); // q and k heads in one complex multiply
         Tensor v = splitHeads(qkv.narrow(-1, 2 * dim, dim), b, p, n);
         Tensor out = kernel == Kernel.FUSED ? fused(qk, v, b, p, n) : math(splitHeads(qk.narrow(-1, 0, dim), b, p, n),
                 splitHeads(qk.narrow(-1, dim, dim), b, p, n), v);
@@ -115,8 +115,8 @@ public final class DownsampledAttention extends Module {
             Tensor norm = slots.norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2.0)), new long[] {-1}, true)
                     .clamp_min(new Scalar(1e-12));
             // q slots: norm / exp(min(logit_scale, 4.6052)); k slots: norm
-            Tensor perSlot = torch.cat(new TensorVector(cosineScale().reshape(heads, 1),
-                    torch.ones(new long[] {heads, 1}, Tensors.options(ScalarType.Float))), 0);
+            Tensor scale4q = cosineScale().reshape(heads, 1);
+            Tensor perSlot = torch.cat(new TensorVector(scale4q, torch.ones_like(scale4q)), 0);
             Tensor unit = slots.div(norm.div(perSlot)).view(b, p, n, 2L * dim);
             q = splitHeads(unit.narrow(-1, 0, dim), b, p, n);
             k = splitHeads(unit.narrow(-1, dim, dim), b, p, n);

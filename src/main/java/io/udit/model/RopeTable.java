@@ -55,6 +55,27 @@ public final class RopeTable {
         return rotated.reshape(s);
     }
 
+    private volatile RopeTable onGpu;
+
+    /** This table on the given device (CPU tables are built once; a GPU copy is made on first use and kept). */
+    public RopeTable on(org.bytedeco.pytorch.Device device) {
+        if (!device.is_cuda()) return this;
+        RopeTable g = onGpu;
+        if (g == null) {
+            g = io.udit.engine.NativeScopes.outsideScopes(() -> new RopeTable(this, device));
+            onGpu = g;
+        }
+        return g;
+    }
+
+    private RopeTable(RopeTable cpu, org.bytedeco.pytorch.Device device) {
+        this.tokens = cpu.tokens;
+        this.headDim = cpu.headDim;
+        this.cos = cpu.cos.to(device, ScalarType.Float);
+        this.sin = cpu.sin.to(device, ScalarType.Float);
+        this.rotation = cpu.rotation.to(device, cpu.rotation.scalar_type().intern());
+    }
+
     /** The table in the reference's layout: (N, d/2, 2) = (real, imag) of freqs_cis, for parity tests. */
     public Tensor asComplexPairs() {
         return torch.stack(new TensorVector(cos, sin), -1);

@@ -27,7 +27,8 @@ public final class TimestepEmbedder extends Module {
 
     /** [cos(t f), sin(t f)] for a 1-D tensor of (possibly fractional) timesteps. */
     public Tensor frequencyEmbedding(Tensor t) {
-        Tensor args = t.to(ScalarType.Float).unsqueeze(1).mul(frequencies.unsqueeze(0));
+        Tensor f = frequencies.device().is_cuda() == t.device().is_cuda() ? frequencies : frequencies.to(t.device(), ScalarType.Float);
+        Tensor args = t.to(ScalarType.Float).unsqueeze(1).mul(f.unsqueeze(0));
         return torch.cat(new TensorVector(torch.cos(args), torch.sin(args)), -1);
     }
 

@@ -76,6 +76,7 @@ public final class UDiT extends Backbone {
         finalLayer = new FinalLayer(2 * d, c.outChannels());
         register_module("final_layer", finalLayer);
         initialize(torch.make_generator_cpu(seed));
+        toDevice(io.udit.engine.Engine.device());
     }
 
     @Override
@@ -118,6 +119,16 @@ public final class UDiT extends Backbone {
      * three label embedders during training; pass the same tensor three times for a shared draw.
      */
     public Tensor forward(Tensor x, Tensor t, Tensor y1, Tensor y2, Tensor y3, Probe probe) {
+        Tensor input = x;
+        x = onDevice(x);
+        t = onDevice(t);
+        y1 = onDevice(y1);
+        y2 = y2 == y1 ? y1 : onDevice(y2);
+        y3 = y3 == y1 ? y1 : onDevice(y3);
+        return backTo(network(x, t, y1, y2, y3, probe), input);
+    }
+
+    private Tensor network(Tensor x, Tensor t, Tensor y1, Tensor y2, Tensor y3, Probe probe) {
         Form form = form();
         DownsampledAttention.Kernel kernel = attentionKernel();
         // channels-last (NHWC memory) end to end: oneDNN's 1x1 and depthwise convs run ~10x faster on it than on

@@ -20,6 +20,8 @@ import java.util.Map;
  * @param clipDenoised     clip predicted x0 to [-1, 1] while sampling (pixel-space data)
  * @param gradClip         clip the global gradient norm to this value (0 = off, the paper's recipe)
  * @param warmupSteps      linear learning-rate warm-up over this many steps (0 = off, the paper's recipe)
+ * @param minSnrGamma      weight the epsilon MSE per timestep by min(SNR, gamma) / SNR (Hang et al. 2023; 0 = off,
+ *                         the paper's recipe): stops easy low-noise steps from dominating, faster convergence
  */
 public record TrainConfig(
         ModelConfig model,
@@ -47,7 +49,8 @@ public record TrainConfig(
         boolean clipDenoised,
         int loaderWorkers,
         double gradClip,
-        int warmupSteps) {
+        int warmupSteps,
+        double minSnrGamma) {
 
     public TrainConfig {
         if (globalBatch <= 0 || microBatch <= 0 || globalBatch % microBatch != 0) {
@@ -59,6 +62,7 @@ public record TrainConfig(
         if (!java.util.List.of("linear", "cosine").contains(noiseSchedule)) {
             throw new IllegalArgumentException("noise schedule must be linear or cosine, got " + noiseSchedule);
         }
+        if (minSnrGamma < 0) throw new IllegalArgumentException("min-SNR gamma must be >= 0");
         if (gradClip < 0 || warmupSteps < 0) throw new IllegalArgumentException("grad clip and warm-up steps must be >= 0");
         if (logEvery <= 0 || checkpointEvery < 0 || keepCheckpoints < 1 || sampleEvery < 0) {
             throw new IllegalArgumentException("log-every must be > 0, checkpoint-every and sample-every >= 0, keep >= 1");
@@ -68,7 +72,7 @@ public record TrainConfig(
     /** The paper's recipe for a model; batch, steps and seed still to choose. */
     public static TrainConfig defaults(ModelConfig model) {
         return new TrainConfig(model, 256, 256, 400_000, 1e-4, 0.0, 0.9, 0.999, 0.9999, false, false, 0,
-                100, 50_000, 3, 0, 2, "ddim", 50, 1.0, "linear", 1000, false, 0, 0.0, 0);
+                100, 50_000, 3, 0, 2, "ddim", 50, 1.0, "linear", 1000, false, 0, 0.0, 0, 0.0);
     }
 
     /** The learning rate at a step (0-based): linear warm-up, then constant. */
@@ -83,19 +87,19 @@ public record TrainConfig(
     public TrainConfig withBatch(int global, int micro) {
         return new TrainConfig(model, global, micro, steps, lr, weightDecay, beta1, beta2, emaDecay, emaWarmup,
                 independentLabelDropout, seed, logEvery, checkpointEvery, keepCheckpoints, sampleEvery, previewPerClass,
-                previewSampler, previewSteps, previewCfgScale, noiseSchedule, diffusionSteps, clipDenoised, loaderWorkers, gradClip, warmupSteps);
+                previewSampler, previewSteps, previewCfgScale, noiseSchedule, diffusionSteps, clipDenoised, loaderWorkers, gradClip, warmupSteps, minSnrGamma);
     }
 
     public TrainConfig withModel(ModelConfig m) {
         return new TrainConfig(m, globalBatch, microBatch, steps, lr, weightDecay, beta1, beta2, emaDecay, emaWarmup,
                 independentLabelDropout, seed, logEvery, checkpointEvery, keepCheckpoints, sampleEvery, previewPerClass,
-                previewSampler, previewSteps, previewCfgScale, noiseSchedule, diffusionSteps, clipDenoised, loaderWorkers, gradClip, warmupSteps);
+                previewSampler, previewSteps, previewCfgScale, noiseSchedule, diffusionSteps, clipDenoised, loaderWorkers, gradClip, warmupSteps, minSnrGamma);
     }
 
     public TrainConfig withSteps(long s) {
         return new TrainConfig(model, globalBatch, microBatch, s, lr, weightDecay, beta1, beta2, emaDecay, emaWarmup,
                 independentLabelDropout, seed, logEvery, checkpointEvery, keepCheckpoints, sampleEvery, previewPerClass,
-                previewSampler, previewSteps, previewCfgScale, noiseSchedule, diffusionSteps, clipDenoised, loaderWorkers, gradClip, warmupSteps);
+                previewSampler, previewSteps, previewCfgScale, noiseSchedule, diffusionSteps, clipDenoised, loaderWorkers, gradClip, warmupSteps, minSnrGamma);
     }
 
     /** The run's settings by name (model config under "model"), written into checkpoints and config.json. */
@@ -126,6 +130,7 @@ public record TrainConfig(
         m.put("loader_workers", loaderWorkers);
         m.put("grad_clip", gradClip);
         m.put("warmup_steps", warmupSteps);
+        m.put("min_snr_gamma", minSnrGamma);
         return m;
     }
 }

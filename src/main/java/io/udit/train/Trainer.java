@@ -164,6 +164,7 @@ public final class Trainer {
                 config.noiseSchedule(), config.diffusionSteps(), false, false, false));
         long[] xShape = {micro, data.channels(), data.resolution(), data.resolution()};
         List<Double> losses = new ArrayList<>();
+        Tensor snrWeights = config.minSnrGamma() > 0 ? minSnrWeights(diffusion, config.minSnrGamma()) : null;
 
         try (BatchLoader loader = BatchLoader.builder(data, micro).seed(config.seed())
                 .startPosition(step * config.globalBatch()).shard(rank, world)
@@ -189,7 +190,11 @@ public final class Trainer {
                         Tensor noise = draws.noise.narrow(0, offset, micro);
                         DenoiserFn fn = denoiser(model, y, draws, offset, micro);
                         GaussianDiffusion.Losses l = diffusion.trainingLosses(fn, x, t, y, noise);
-                        Tensor loss = l.loss().mean();
+                        Tensor perSample = l.loss();
+                        if (snrWeights != null && l.mse() != null) { // reweight the MSE term, keep the VLB term
+                            perSample = l.mse().mul(snrWeights.index_select(0, t)).add(l.vb() != null ? l.vb() : torch.zeros_like(l.mse()));
+                        }
+                        Tensor loss = perSample.mean();
                         loss.div(new Scalar((double) accum)).backward(); // averageGradients divides by the world size
                         lossSum += loss.item_double();
                         if (l.mse() != null) mseSum += l.mse().mean().item_double();
@@ -272,6 +277,17 @@ public final class Trainer {
     }
 
     static final long GRADIENT_BUCKET_BYTES = 25L << 20;
+
+    /** min(SNR_t, gamma) / SNR_t per timestep, SNR_t = alphabar_t / (1 - alphabar_t), for epsilon prediction. */
+    static Tensor minSnrWeights(GaussianDiffusion diffusion, double gamma) {
+        double[] ab = diffusion.schedule().alphasCumprod();
+        float[] w = new float[ab.length];
+        for (int i = 0; i < ab.length; i++) {
+            double snr = ab[i] / (1 - ab[i]);
+            w[i] = (float) (Math.min(snr, gamma) / snr);
+        }
+        return Tensors.floats(w, w.length);
+    }
 
     /** Training stopped on a NaN/Inf loss or gradient, before applying it. */
     public static final class NonFiniteException extends IllegalStateException {

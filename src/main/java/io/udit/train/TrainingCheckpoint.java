@@ -40,7 +40,7 @@ public final class TrainingCheckpoint {
     public static void save(Path file, long step, Backbone model, Backbone ema, Optimizer optimizer,
                             Map<String, Object> args) throws IOException {
         Map<String, Object> tree = new LinkedHashMap<>();
-        Map<String, Tensor> m = model.stateDict(), e = ema.stateDict();
+        Map<String, Tensor> m = model.stateDictOnCpu(), e = ema.stateDictOnCpu();
         byte[] opt = optimizerBytes(optimizer, file.getParent());
         tree.put("model", new LinkedHashMap<>(m));
         tree.put("ema", new LinkedHashMap<>(e));

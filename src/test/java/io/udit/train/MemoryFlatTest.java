@@ -18,7 +18,7 @@ class MemoryFlatTest {
         Engine.init();
         long[] rss = new long[401];
         TrainConfig c = new TrainConfig(TrainerTest.microConfig(), 2, 2, 400, 1e-3, 0.0, 0.9, 0.999, 0.99, true, false, 1,
-                100, 100, 1, 100, 1, "ddim", 3, 1.0, "linear", 1000, true, 1, 1.0, 0);
+                100, 100, 1, 100, 1, "ddim", 3, 1.0, "linear", 1000, true, 1, 1.0, 0, 0.0);
         new Trainer(c, TrainerTest.microData(), tmp, false, s -> {
             rss[(int) s.step()] = s.rssBytes();
             if (s.step() % 50 == 0) {

@@ -18,7 +18,7 @@ class NonFiniteTest {
     static TrainConfig exploding() {
         // an absurd learning rate drives the weights to Inf within a few steps
         return new TrainConfig(TrainerTest.microConfig(), 4, 4, 30, 1e30, 0.0, 0.9, 0.999, 0.99, true, false, 1,
-                1, 1, 100, 0, 1, "ddim", 3, 1.0, "linear", 1000, true, 1, 0.0, 0);
+                1, 1, 100, 0, 1, "ddim", 3, 1.0, "linear", 1000, true, 1, 0.0, 0, 0.0);
     }
 
     @Test

@@ -44,7 +44,7 @@ class TrainerTest {
 
     static TrainConfig config(long steps, int checkpointEvery) {
         return new TrainConfig(microConfig(), 8, 4, steps, 1e-3, 0.0, 0.9, 0.999, 0.99, true, false, 1,
-                1, checkpointEvery, 5, 0, 1, "ddim", 5, 1.0, "linear", 1000, true, 1, 1.0, 2);
+                1, checkpointEvery, 5, 0, 1, "ddim", 5, 1.0, "linear", 1000, true, 1, 1.0, 2, 0.0);
     }
 
     @Test
@@ -72,7 +72,7 @@ class TrainerTest {
         TrainConfig c = config(4, 2);
         Trainer.Result r1 = new Trainer(c, microData(), dir, false, null).run();
         TrainConfig other = new TrainConfig(c.model(), 8, 4, 4, 1e-3, 0.0, 0.9, 0.999, 0.99, true, false, 2, 1, 2, 1, 2, 1,
-                "ddim", 5, 1.0, "linear", 1000, true, 1, 1.0, 2);
+                "ddim", 5, 1.0, "linear", 1000, true, 1, 1.0, 2, 0.0);
         Trainer.Result r2 = new Trainer(other, microData(), tmp.resolve("d"), false, null).run();
         assertNotEquals(r1.losses(), r2.losses());
         for (String f : List.of("config.json", "log.jsonl", "loss.png", "checkpoints/step_0000004.pt", "checkpoints/step_0000002.pt")) {
