@@ -257,10 +257,15 @@ public final class Trainer {
                     waitedBefore = loader.waitedNanos();
                 }
                 if ((config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) || last) {
+                    Path target = TrainingCheckpoint.fileFor(ckptDir, step);
                     try (PointerScope scope = new PointerScope()) {
-                        lastCheckpoint = TrainingCheckpoint.fileFor(ckptDir, step);
-                        TrainingCheckpoint.save(lastCheckpoint, step, model, ema.model(), optimizer, checkpointArgs());
+                        TrainingCheckpoint.save(target, step, model, ema.model(), optimizer, checkpointArgs());
+                    } catch (IOException e) {
+                        throw new IOException("writing checkpoint " + target + " failed (" + e.getMessage() + "); training stopped at step "
+                                + step + ". The previous checkpoint " + (lastCheckpoint == null ? "(none yet)" : lastCheckpoint)
+                                + " is intact: free space or fix permissions, then --resume", e);
                     }
+                    lastCheckpoint = target;
                     TrainingCheckpoint.prune(ckptDir, config.keepCheckpoints());
                     history.plot(runDir.resolve("loss.png"));
                 }

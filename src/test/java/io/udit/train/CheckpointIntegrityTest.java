@@ -81,4 +81,22 @@ class CheckpointIntegrityTest {
         var model = c.model().build(0);
         assertThrows(java.io.IOException.class, () -> TrainingCheckpoint.load(cut, model, new Ema(model).model(), null));
     }
+
+    @Test
+    void aFailedWriteStopsTheRunAndKeepsThePreviousCheckpoint() throws Exception {
+        Engine.init();
+        TrainConfig c = TrainerTest.config(4, 2);
+        // the step-4 checkpoint cannot be written: its name is taken by a directory (as a full disk or a permission
+        // error would make the write fail)
+        Files.createDirectories(tmp.resolve("checkpoints/step_0000004.pt"));
+        java.io.IOException e = assertThrows(java.io.IOException.class,
+                () -> new Trainer(c, TrainerTest.microData(), tmp, false, null).run());
+        assertTrue(e.getMessage().contains("writing checkpoint") && e.getMessage().contains("step_0000002.pt is intact"), e.getMessage());
+        var model = c.model().build(0);
+        TrainingCheckpoint.Loaded l = TrainingCheckpoint.load(tmp.resolve("checkpoints/step_0000002.pt"), model, new Ema(model).model(), null);
+        assertEquals(2, l.step());
+        try (var files = Files.list(tmp.resolve("checkpoints"))) {
+            assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")), "temp files left behind");
+        }
+    }
 }
