@@ -118,10 +118,50 @@ public final class Benchmark {
         m.put("threads", Engine.threadSettings());
         m.put("other_processes_cpu_share", round(other, 3));
         m.put("quiet_machine", other < 0.05);
+        if (s.mode() == Mode.FORWARD && model instanceof io.udit.model.UDiT && config instanceof io.udit.model.UDiTConfig uc) {
+            m.put("profile", profile(model, x, t, y, uc, s, median));
+        }
         return m;
     }
 
-    private static double round(double v, int digits) {
+    /**
+     * Forward time by section, own time only, with each section's MACs and achieved GFLOP/s where it has MACs:
+     * which op classes keep the network from running at the speed of its FLOPs.
+     */
+    static List<Map<String, Object>> profile(Backbone model, Tensor x, Tensor t, Tensor y, io.udit.model.UDiTConfig c,
+                                             Settings s, double median) {
+        io.udit.model.SectionTimer timer = new io.udit.model.SectionTimer();
+        int runs = Math.max(2, Math.min(5, s.repeats()));
+        for (int i = 0; i < runs; i++) {
+            try (PointerScope scope = new PointerScope(); InferenceMode g = new InferenceMode()) {
+                timer.time("total", () -> model.forward(x, t, y, timer));
+            }
+        }
+        Map<String, Double> secs = timer.seconds();
+        Map<String, Long> macs = Complexity.uditSectionMacs(c);
+        double total = 0;
+        for (double v : secs.values()) total += v;
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (var e : secs.entrySet()) {
+            double perRun = e.getValue() / runs;
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("section", e.getKey().equals("total") ? "other (glue, copies, small ops)" : e.getKey());
+            r.put("seconds", round(perRun, 4));
+            r.put("share", round(e.getValue() / total, 3));
+            Long mac = macs.get(e.getKey());
+            if (mac != null) {
+                double gflops = 2.0 * mac * s.batch() / perRun / 1e9;
+                r.put("gmacs", round(mac * (double) s.batch() / 1e9, 3));
+                r.put("gflops", round(gflops, 1));
+                r.put("share_of_peak", round(gflops / s.peakGflops(), 3));
+            }
+            rows.add(r);
+        }
+        rows.sort((a, b) -> Double.compare((Double) b.get("seconds"), (Double) a.get("seconds")));
+        return rows;
+    }
+
+    static double round(double v, int digits) {
         double f = Math.pow(10, digits);
         return Math.round(v * f) / f;
     }

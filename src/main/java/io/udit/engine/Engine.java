@@ -38,6 +38,12 @@ public final class Engine {
         }
         int threads = threadsFromEnvironment();
         torch.set_num_threads(threads);
+        String blas = System.getenv("OPENBLAS_NUM_THREADS"), omp = System.getenv("OMP_NUM_THREADS");
+        if (blas == null || omp == null) {
+            // OpenBLAS and OpenMP read these once, at load: a mismatch with torch's thread count was seen to cost 10x
+            System.err.println("udit: note: OPENBLAS_NUM_THREADS and OMP_NUM_THREADS should both be set to " + threads
+                    + " before the JVM starts (the ./udit launcher does this); matrix products may run slowly otherwise");
+        }
         return threads;
     }
 

@@ -123,6 +123,32 @@ public record Complexity(long paramsTrained, long paramsFolded, long macsFolded,
                 shared + ffnMacsTrain, elem);
     }
 
+    /**
+     * Inference-graph MACs per image by forward-pass section (the names SectionTimer uses), for judging each section's
+     * speed against its own ceiling. U-DiT only; elementwise sections have no MACs.
+     */
+    public static Map<String, Long> uditSectionMacs(UDiTConfig c) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        long d = c.hiddenSize(), r = c.inputSize();
+        for (int level = 0; level < 5; level++) {
+            long w = c.width(level), res = c.resolution(level), hw = res * res, f = c.downFactor().get(level);
+            long n = hw / (f * f), hid = c.ffnHidden((int) w), k = c.downsamplerKernel(), layers = 2L * c.depth().get(level);
+            m.merge("adaLN linear", layers * w * 6 * w, Long::sum);
+            if (k > 0) m.merge("attn depthwise (downsampler)", layers * hw * w * k * k, Long::sum);
+            m.merge("attn qkv linear", layers * hw * w * 3 * w, Long::sum);
+            m.merge("attn sdpa", layers * 2 * f * f * n * n * w, Long::sum);
+            m.merge("attn out conv1x1", layers * hw * w * w, Long::sum);
+            m.merge("ffn conv1x1", layers * 2 * hw * w * hid, Long::sum);
+            if (c.ffn() != UDiTConfig.FfnType.BASIC) m.merge("ffn depthwise", layers * hw * hid * 25, Long::sum);
+        }
+        long[][] convs = {{r, c.inChannels(), d, 3}, {r, d, d / 2, 3}, {r / 2, 2 * d, d, 3}, {r / 4, 4 * d, 8 * d, 3},
+                {r / 2, 4 * d, 2 * d, 1}, {r / 2, 2 * d, 4 * d, 3}, {r, 2 * d, 2 * d, 1}, {r, 2 * d, 2 * d, 3}, {r, 2 * d, c.outChannels(), 3}};
+        long total = 0;
+        for (long[] v : convs) total += v[0] * v[0] * v[1] * v[2] * v[3] * v[3];
+        m.put("embed + resample + output convs", total + 2 * d * 4 * d);
+        return m;
+    }
+
     static Complexity dit(DiTConfig c) {
         long d = c.hiddenSize(), p = c.patchSize(), t = c.tokens(), hid = c.mlpHidden();
         long labelRows = c.numClasses() + (c.hasNullClass() ? 1 : 0);

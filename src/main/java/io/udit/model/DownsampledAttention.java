@@ -69,23 +69,21 @@ public final class DownsampledAttention extends Module {
     public Tensor forward(Tensor x, Kernel kernel, Probe probe) {
         long b = x.size(0), h = x.size(2), w = x.size(3);
         long f = factor, hs = h / f, ws = w / f, n = hs * ws, p = f * f;
-        Tensor mixed = x;
-        if (downsampler != null) {
-            mixed = downsampler.forward(x);
-            if (shortcut) mixed = mixed.add(x);
-        }
+        Tensor mixed = downsampler == null ? x : probe.time("attn depthwise (downsampler)",
+                () -> shortcut ? downsampler.forward(x).add(x) : downsampler.forward(x));
         // 'b d (h dh) (w dw) -> b (dh dw) (h w) d'
-        Tensor tokens = mixed.reshape(b, dim, hs, f, ws, f).permute(0, 3, 5, 2, 4, 1).reshape(b, p, n, dim);
+        Tensor tokens = probe.time("attn rearrange", () -> mixed.reshape(b, dim, hs, f, ws, f).permute(0, 3, 5, 2, 4, 1).reshape(b, p, n, dim));
         probe.record("downsampler", tokens);
-        Tensor qkv = toQkv.forward(tokens); // (b, p, n, 3 * dim): q, k, v side by side
-        Tensor qk = qkv.narrow(-1, 0, 2 * dim);
-        if (rope) qk = ropeTable((int) n).on(qk.device()).rotate(qk, 2 * heads); // q and k heads in one complex multiply
+        Tensor qkv = probe.time("attn qkv linear", () -> toQkv.forward(tokens)); // (b, p, n, 3 * dim): q, k, v side by side
+        Tensor qk0 = qkv.narrow(-1, 0, 2 * dim);
+        // q and k heads in one complex multiply
+        Tensor qk = rope ? probe.time("attn rope", () -> ropeTable((int) n).on(qk0.device()).rotate(qk0, 2 * heads)) : qk0;
         Tensor v = splitHeads(qkv.narrow(-1, 2 * dim, dim), b, p, n);
-        Tensor out = kernel == Kernel.FUSED ? fused(qk, v, b, p, n) : math(splitHeads(qk.narrow(-1, 0, dim), b, p, n),
-                splitHeads(qk.narrow(-1, dim, dim), b, p, n), v);
+        Tensor out = kernel == Kernel.FUSED ? fused(qk, v, b, p, n, probe) : probe.time("attn math", () -> math(
+                splitHeads(qk.narrow(-1, 0, dim), b, p, n), splitHeads(qk.narrow(-1, dim, dim), b, p, n), v));
         // 'b (dh dw) he (h w) d -> b (he d) (h dh) (w dw)'
-        Tensor merged = out.reshape(b, f, f, heads, hs, ws, headDim).permute(0, 3, 6, 4, 1, 5, 2).reshape(b, dim, h, w);
-        return toOut.forward(merged);
+        Tensor merged = probe.time("attn rearrange", () -> out.reshape(b, f, f, heads, hs, ws, headDim).permute(0, 3, 6, 4, 1, 5, 2).reshape(b, dim, h, w));
+        return probe.time("attn out conv1x1", () -> toOut.forward(merged));
     }
 
     private Tensor splitHeads(Tensor t, long b, long p, long n) {
@@ -107,31 +105,37 @@ public final class DownsampledAttention extends Module {
      * Fused SDPA. For cosine attention q and k are L2-normalised together in one division whose denominators
      * carry the per-head logit scale for q (the scale differs per head, so it goes into q and SDPA runs at scale 1).
      */
-    private Tensor fused(Tensor qk, Tensor v, long b, long p, long n) {
+    private Tensor fused(Tensor qk, Tensor v, long b, long p, long n, Probe probe) {
         double scale;
         Tensor q, k;
         if (type == AttentionType.COSINE) {
-            Tensor slots = qk.view(b, p, n, 2L * heads, headDim);
-            Tensor norm = slots.norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2.0)), new long[] {-1}, true)
-                    .clamp_min(new Scalar(1e-12));
-            // q slots: norm / exp(min(logit_scale, 4.6052)); k slots: norm
-            Tensor scale4q = cosineScale().reshape(heads, 1);
-            Tensor perSlot = torch.cat(new TensorVector(scale4q, torch.ones_like(scale4q)), 0);
-            Tensor unit = slots.div(norm.div(perSlot)).view(b, p, n, 2L * dim);
-            q = splitHeads(unit.narrow(-1, 0, dim), b, p, n);
-            k = splitHeads(unit.narrow(-1, dim, dim), b, p, n);
+            Tensor[] qkn = probe.time("attn normalize", () -> cosineNormalized(qk, b, p, n));
+            q = qkn[0];
+            k = qkn[1];
             scale = 1.0;
         } else {
             q = splitHeads(qk.narrow(-1, 0, dim), b, p, n);
             k = splitHeads(qk.narrow(-1, dim, dim), b, p, n);
             scale = 1.0 / Math.sqrt(headDim);
         }
-        Tensor q4 = q.reshape(b * p, heads, n, headDim);
-        Tensor k4 = k.reshape(b * p, heads, n, headDim);
-        Tensor v4 = v.reshape(b * p, heads, n, headDim);
-        Tensor o = torch.scaled_dot_product_attention(q4, k4, v4, new TensorOptional(), 0.0, false,
-                new DoubleOptional(scale), false);
-        return o.reshape(b, p, heads, n, headDim);
+        Tensor qq = q, kk = k;
+        Tensor[] qkv4 = probe.time("attn rearrange", () -> new Tensor[] {qq.reshape(b * p, heads, n, headDim),
+                kk.reshape(b * p, heads, n, headDim), v.reshape(b * p, heads, n, headDim)});
+        double s = scale;
+        return probe.time("attn sdpa", () -> torch.scaled_dot_product_attention(qkv4[0], qkv4[1], qkv4[2], new TensorOptional(),
+                0.0, false, new DoubleOptional(s), false).reshape(b, p, heads, n, headDim));
+    }
+
+    /** q and k L2-normalised in one division whose denominators carry the per-head logit scale for q. */
+    private Tensor[] cosineNormalized(Tensor qk, long b, long p, long n) {
+        Tensor slots = qk.view(b, p, n, 2L * heads, headDim);
+        Tensor norm = slots.norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2.0)), new long[] {-1}, true)
+                .clamp_min(new Scalar(1e-12));
+        // q slots: norm / exp(min(logit_scale, 4.6052)); k slots: norm
+        Tensor scale4q = cosineScale().reshape(heads, 1);
+        Tensor perSlot = torch.cat(new TensorVector(scale4q, torch.ones_like(scale4q)), 0);
+        Tensor unit = slots.div(norm.div(perSlot)).view(b, p, n, 2L * dim);
+        return new Tensor[] {splitHeads(unit.narrow(-1, 0, dim), b, p, n), splitHeads(unit.narrow(-1, dim, dim), b, p, n)};
     }
 
     /** exp(min(logit_scale, 4.6052)), shape (heads, 1, 1). */

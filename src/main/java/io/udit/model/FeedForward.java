@@ -5,7 +5,11 @@ import org.bytedeco.pytorch.Tensor;
 
 /** The per-pixel feed-forward of a U-DiT layer; three variants from the paper's ablation. */
 public abstract class FeedForward extends Module {
-    public abstract Tensor forward(Tensor x, Form form);
+    public abstract Tensor forward(Tensor x, Form form, Probe probe);
+
+    public Tensor forward(Tensor x, Form form) {
+        return forward(x, form, Probe.NONE);
+    }
 
     /** Called when the network switches form; variants with an inference form (re)build it here. */
     void prepare(Form form) {}
@@ -33,9 +37,11 @@ public abstract class FeedForward extends Module {
         }
 
         @Override
-        public Tensor forward(Tensor x, Form form) {
-            Tensor hdn = org.bytedeco.pytorch.global.torch.gelu(projectIn.forward(x));
-            return projectOut.forward(dwconv.forward(hdn));
+        public Tensor forward(Tensor x, Form form, Probe probe) {
+            Tensor in = probe.time("ffn conv1x1", () -> projectIn.forward(x));
+            Tensor hdn = probe.time("ffn gelu", () -> org.bytedeco.pytorch.global.torch.gelu(in));
+            Tensor mid = probe.time("ffn depthwise", () -> dwconv.forward(hdn));
+            return probe.time("ffn conv1x1", () -> projectOut.forward(mid));
         }
     }
 
@@ -51,8 +57,10 @@ public abstract class FeedForward extends Module {
         }
 
         @Override
-        public Tensor forward(Tensor x, Form form) {
-            return fc2.forward(org.bytedeco.pytorch.global.torch.gelu(fc1.forward(x), "tanh"));
+        public Tensor forward(Tensor x, Form form, Probe probe) {
+            Tensor h = probe.time("ffn conv1x1", () -> fc1.forward(x));
+            Tensor g = probe.time("ffn gelu", () -> org.bytedeco.pytorch.global.torch.gelu(h, "tanh"));
+            return probe.time("ffn conv1x1", () -> fc2.forward(g));
         }
     }
 }

@@ -9,6 +9,11 @@ public interface Probe {
 
     void record(String name, Tensor value);
 
+    /** Runs one section of the forward pass; a profiling probe times it under {@code section} (see SectionTimer). */
+    default <T> T time(String section, java.util.function.Supplier<T> op) {
+        return op.get();
+    }
+
     /** A probe that stores every value in {@code into}, kept alive past the forward pass's inner scopes. */
     static Probe collect(java.util.Map<String, Tensor> into) {
         return (name, value) -> into.put(name, io.udit.engine.NativeScopes.escape(value));
@@ -17,6 +22,16 @@ public interface Probe {
     default Probe child(String prefix) {
         if (this == NONE) return NONE;
         Probe parent = this;
-        return (name, value) -> parent.record(prefix + "." + name, value);
+        return new Probe() {
+            @Override
+            public void record(String name, Tensor value) {
+                parent.record(prefix + "." + name, value);
+            }
+
+            @Override
+            public <T> T time(String section, java.util.function.Supplier<T> op) {
+                return parent.time(section, op);
+            }
+        };
     }
 }

@@ -133,31 +133,34 @@ public final class UDiT extends Backbone {
         DownsampledAttention.Kernel kernel = attentionKernel();
         // channels-last (NHWC memory) end to end: oneDNN's 1x1 and depthwise convs run ~10x faster on it than on
         // NCHW here, and the channel LayerNorm and token rearrangements become copies of contiguous channel rows
-        Tensor h = xEmbedder.forward(x.contiguous(torch.MemoryFormat.ChannelsLast));
+        Tensor h = probe.time("embed + resample + output convs", () -> xEmbedder.forward(x.contiguous(torch.MemoryFormat.ChannelsLast)));
         probe.record("x_embedder", h);
         Tensor[] labels = {y1, y2, y3};
         Tensor[] cond = new Tensor[3];
         for (int i = 0; i < 3; i++) {
-            Tensor te = tEmbedder[i].forward(t);
-            Tensor ye = yEmbedder[i].forward(labels[i]);
+            final int ii = i;
+            Tensor te = probe.time("conditioning", () -> tEmbedder[ii].forward(t));
+            Tensor ye = probe.time("conditioning", () -> yEmbedder[ii].forward(labels[ii]));
             probe.record("t_embedder_" + (i + 1), te);
             probe.record("y_embedder_" + (i + 1), ye);
             cond[i] = te.add(ye);
         }
         Tensor enc1 = runLevel(0, h, cond[0], form, kernel, probe);
-        Tensor enc2 = runLevel(1, record(probe, "down1_2", down12.forward(enc1)), cond[1], form, kernel, probe);
-        Tensor lat = runLevel(2, record(probe, "down2_3", down23.forward(enc2)), cond[2], form, kernel, probe);
+        final String convs = "embed + resample + output convs";
+        Tensor enc2 = runLevel(1, record(probe, "down1_2", probe.time(convs, () -> down12.forward(enc1))), cond[1], form, kernel, probe);
+        Tensor lat = runLevel(2, record(probe, "down2_3", probe.time(convs, () -> down23.forward(enc2))), cond[2], form, kernel, probe);
 
-        Tensor up2 = record(probe, "up3_2", up32.forward(lat));
-        Tensor dec2in = record(probe, "reduce_chan_level2", reduce2.forward(torch.cat(new TensorVector(up2, enc2), 1)));
+        Tensor up2 = record(probe, "up3_2", probe.time(convs, () -> up32.forward(lat)));
+        Tensor dec2in = record(probe, "reduce_chan_level2", probe.time(convs, () -> reduce2.forward(torch.cat(new TensorVector(up2, enc2), 1))));
         Tensor dec2 = runLevel(3, dec2in, cond[1], form, kernel, probe);
 
-        Tensor up1 = record(probe, "up2_1", up21.forward(dec2));
-        Tensor dec1in = record(probe, "reduce_chan_level1", reduce1.forward(torch.cat(new TensorVector(up1, enc1), 1)));
+        Tensor up1 = record(probe, "up2_1", probe.time(convs, () -> up21.forward(dec2)));
+        Tensor dec1in = record(probe, "reduce_chan_level1", probe.time(convs, () -> reduce1.forward(torch.cat(new TensorVector(up1, enc1), 1))));
         Tensor dec1 = runLevel(4, dec1in, cond[1], form, kernel, probe);
 
-        Tensor out = record(probe, "output", output.forward(dec1));
-        return record(probe, "final_layer", finalLayer.forward(out, cond[1]).contiguous());
+        Tensor out = record(probe, "output", probe.time(convs, () -> output.forward(dec1)));
+        Tensor c2 = cond[1];
+        return record(probe, "final_layer", probe.time(convs, () -> finalLayer.forward(out, c2).contiguous()));
     }
 
     private Tensor runLevel(int level, Tensor x, Tensor c, Form form, DownsampledAttention.Kernel kernel, Probe probe) {

@@ -31,21 +31,23 @@ public final class UDiTBlock extends Module {
         Tensor siluC = org.bytedeco.pytorch.global.torch.silu(c);
         for (int k = 0; k < 2; k++) {
             String s = Integer.toString(k + 1);
-            Tensor[] mod = Ops.split(adaLN[k].forward(siluC), 6, 1);
+            final int kk = k;
+            Tensor[] mod = probe.time("adaLN linear", () -> Ops.split(adaLN[kk].forward(siluC), 6, 1));
             final Tensor in = x;
             final int layer = k;
             // each half-layer in its own scope: its temporaries are freed before the next one starts
             x = NativeScopes.scoped(() -> {
-                Tensor a = attn[layer].forward(Ops.modulate2d(Ops.channelLayerNorm(in), mod[0], mod[1]), kernel,
-                        probe.child("attn" + s));
+                Tensor normed = probe.time("layernorm+modulate", () -> Ops.modulate2d(Ops.channelLayerNorm(in), mod[0], mod[1]));
+                Tensor a = attn[layer].forward(normed, kernel, probe.child("attn" + s));
                 probe.record("attn" + s, a);
-                return in.add(Ops.gate2d(mod[2], a));
+                return probe.time("gate+residual", () -> in.add(Ops.gate2d(mod[2], a)));
             });
             final Tensor mid = x;
             x = NativeScopes.scoped(() -> {
-                Tensor m = mlp[layer].forward(Ops.modulate2d(Ops.channelLayerNorm(mid), mod[3], mod[4]), form);
+                Tensor normed = probe.time("layernorm+modulate", () -> Ops.modulate2d(Ops.channelLayerNorm(mid), mod[3], mod[4]));
+                Tensor m = mlp[layer].forward(normed, form, probe);
                 probe.record("mlp" + s, m);
-                return mid.add(Ops.gate2d(mod[5], m));
+                return probe.time("gate+residual", () -> mid.add(Ops.gate2d(mod[5], m)));
             });
         }
         return x;
