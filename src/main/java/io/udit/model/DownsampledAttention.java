@@ -81,8 +81,10 @@ public final class DownsampledAttention extends Module {
         Tensor v = splitHeads(qkv.narrow(-1, 2 * dim, dim), b, p, n);
         Tensor out = kernel == Kernel.FUSED ? fused(qk, v, b, p, n, probe) : probe.time("attn math", () -> math(
                 splitHeads(qk.narrow(-1, 0, dim), b, p, n), splitHeads(qk.narrow(-1, dim, dim), b, p, n), v));
-        // 'b (dh dw) he (h w) d -> b (he d) (h dh) (w dw)'
-        Tensor merged = probe.time("attn rearrange", () -> out.reshape(b, f, f, heads, hs, ws, headDim).permute(0, 3, 6, 4, 1, 5, 2).reshape(b, dim, h, w));
+        // 'b (dh dw) he (h w) d -> b (he d) (h dh) (w dw)', written channels-last (memory b h w (he d)) like the rest
+        // of the network: the 1x1 conv then reads contiguous channel rows instead of reordering an NCHW map
+        Tensor merged = probe.time("attn rearrange", () -> out.reshape(b, f, f, heads, hs, ws, headDim).permute(0, 4, 1, 5, 2, 3, 6)
+                .reshape(b, h, w, dim).permute(0, 3, 1, 2));
         return probe.time("attn out conv1x1", () -> toOut.forward(merged));
     }
 

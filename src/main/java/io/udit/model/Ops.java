@@ -20,26 +20,34 @@ final class Ops {
 
     /** LayerNorm over the channel axis of an NCHW map, no affine (the reference's LayerNorm2d(affine=False)). */
     static Tensor channelLayerNorm(Tensor x) {
-        long c = x.size(1);
-        Tensor y = torch.layer_norm(x.permute(0, 2, 3, 1), new long[] {c}, new TensorOptional(), new TensorOptional(),
-                LN_EPS, false);
-        return y.permute(0, 3, 1, 2);
+        return layerNormLast(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2);
+    }
+
+    /**
+     * layer_norm over the last axis with unit weight and zero bias: the same numbers as no affine (x * 1 + 0 is
+     * exact), but libtorch's CPU kernel for the affine case is about twice as fast as its weightless one.
+     */
+    private static Tensor layerNormLast(Tensor x) {
+        long c = x.size(-1);
+        org.bytedeco.pytorch.TensorOptions o = x.options();
+        return torch.layer_norm(x, new long[] {c}, new TensorOptional(torch.ones(new long[] {c}, o)),
+                new TensorOptional(torch.zeros(new long[] {c}, o)), LN_EPS, false);
     }
 
     /** LayerNorm over the last axis, no affine (DiT's token LayerNorm). */
     static Tensor tokenLayerNorm(Tensor x) {
-        long c = x.size(-1);
-        return torch.layer_norm(x, new long[] {c}, new TensorOptional(), new TensorOptional(), LN_EPS, false);
+        return layerNormLast(x);
     }
 
     /** x * (1 + scale) + shift with (N, C) modulation broadcast over H and W. */
     static Tensor modulate2d(Tensor x, Tensor shift, Tensor scale) {
-        return x.mul(scale.add(new Scalar(1.0)).unsqueeze(-1).unsqueeze(-1)).add(shift.unsqueeze(-1).unsqueeze(-1));
+        // one fused pass over the map (addcmul) rather than a multiply and an add
+        return torch.addcmul(shift.unsqueeze(-1).unsqueeze(-1), x, scale.add(new Scalar(1.0)).unsqueeze(-1).unsqueeze(-1));
     }
 
-    /** gate (N, C) broadcast over H and W, times y. */
-    static Tensor gate2d(Tensor gate, Tensor y) {
-        return gate.unsqueeze(-1).unsqueeze(-1).mul(y);
+    /** residual + gate * y, gate (N, C) broadcast over H and W, in one pass. */
+    static Tensor gatedResidual2d(Tensor residual, Tensor gate, Tensor y) {
+        return torch.addcmul(residual, gate.unsqueeze(-1).unsqueeze(-1), y);
     }
 
     /** F.normalize(x, dim=-1): x / max(||x||_2, 1e-12). */

@@ -40,14 +40,14 @@ public final class UDiTBlock extends Module {
                 Tensor normed = probe.time("layernorm+modulate", () -> Ops.modulate2d(Ops.channelLayerNorm(in), mod[0], mod[1]));
                 Tensor a = attn[layer].forward(normed, kernel, probe.child("attn" + s));
                 probe.record("attn" + s, a);
-                return probe.time("gate+residual", () -> in.add(Ops.gate2d(mod[2], a)));
+                return probe.time("gate+residual", () -> Ops.gatedResidual2d(in, mod[2], a));
             });
             final Tensor mid = x;
             x = NativeScopes.scoped(() -> {
                 Tensor normed = probe.time("layernorm+modulate", () -> Ops.modulate2d(Ops.channelLayerNorm(mid), mod[3], mod[4]));
                 Tensor m = mlp[layer].forward(normed, form, probe);
                 probe.record("mlp" + s, m);
-                return probe.time("gate+residual", () -> mid.add(Ops.gate2d(mod[5], m)));
+                return probe.time("gate+residual", () -> Ops.gatedResidual2d(mid, mod[5], m));
             });
         }
         return x;
