@@ -33,9 +33,10 @@ final class Images {
     static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "wbmp");
     /**
      * Refuse to decode images with more pixels than this (8192 x 8192; decoding one takes about 450 MB): checked
-     * from the header before decoding, so a decompression bomb or a mistaken file cannot exhaust memory.
+     * from the header before decoding, so a decompression bomb or a mistaken file cannot exhaust memory. The system
+     * property {@code udit.images.maxPixels} lowers (or raises) it, e.g. for fuzzing.
      */
-    static final long MAX_PIXELS = 1L << 26;
+    static final long MAX_PIXELS = Long.getLong("udit.images.maxPixels", 1L << 26);
 
     static {
         ImageIO.setUseCache(false);

@@ -113,6 +113,7 @@ final class NpyArray {
         } catch (NumberFormatException e) {
             throw new DataException(file + ": bad shape in .npy header: (" + s.group(1) + ")");
         }
+        if (shape.length > 64) throw new DataException(file + ": .npy shape has " + shape.length + " dimensions (numpy allows 64)");
         if (descr.length() < 3) throw new DataException(file + ": unsupported dtype '" + descr + "'");
         char order = descr.charAt(0), kind = descr.charAt(1);
         int itemSize;
@@ -132,6 +133,8 @@ final class NpyArray {
         long n = 1;
         for (long d : shape) {
             if (d < 0) throw new DataException(file + ": negative dimension in shape " + shapeString(shape));
+            // n <= Integer.MAX_VALUE here, so with d bounded too the product cannot wrap around 64 bits
+            if (d > Integer.MAX_VALUE) throw new DataException(file + ": shape " + shapeString(shape) + " too large");
             n *= d;
             if (n > Integer.MAX_VALUE) throw new DataException(file + ": shape " + shapeString(shape) + " too large");
         }

@@ -199,7 +199,9 @@ public final class Json {
                         if (i + 4 > s.length()) throw err("truncated \\u escape");
                         int cp = 0;
                         for (int k = 0; k < 4; k++) {
-                            int h = Character.digit(s.charAt(i + k), 16);
+                            char x = s.charAt(i + k);
+                            // ASCII hex digits only (Character.digit also takes other scripts' digits)
+                            int h = x < 0x80 ? Character.digit(x, 16) : -1;
                             if (h < 0) throw err("invalid \\u escape");
                             cp = cp * 16 + h;
                         }
@@ -253,7 +255,10 @@ public final class Json {
                 }
             }
             if (t.length() > 400) throw new ParseException("number literal too long", start);
-            return Double.parseDouble(t);
+            double d = Double.parseDouble(t);
+            // 1e999 would become Infinity, which JSON (and so our writer) cannot hold
+            if (Double.isInfinite(d)) throw new ParseException("number " + t + " is out of the range of a double", start);
+            return d;
         }
 
         static boolean isDigit(char c) {
@@ -292,7 +297,8 @@ public final class Json {
         } else if (v instanceof Double || v instanceof Float) {
             double d = ((Number) v).doubleValue();
             if (Double.isNaN(d) || Double.isInfinite(d)) throw new IllegalArgumentException("JSON cannot hold " + d);
-            if (d == Math.rint(d) && Math.abs(d) < 1e15) b.append((long) d).append(".0");
+            if (d == 0 && 1 / d < 0) b.append("-0.0"); // (long) -0.0 would lose the sign
+            else if (d == Math.rint(d) && Math.abs(d) < 1e15) b.append((long) d).append(".0");
             else b.append(d);
         } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte
                 || v instanceof java.math.BigInteger) {

@@ -73,7 +73,7 @@ public final class Npz {
         } catch (CheckpointFormatException ex) {
             throw ex;
         } catch (ZipException | java.io.EOFException ex) {
-            throw CheckpointFormatException.of(source, "corrupt zip entry: " + ex.getMessage(), ex);
+            throw CheckpointFormatException.of(source, "corrupt zip entry: " + ZipArchive.describe(ex), ex);
         }
     }
 

@@ -206,8 +206,8 @@ public final class TorchCheckpoint {
 
         private Unpickler.StorageRef persistentLoad(Object pid) throws CheckpointFormatException {
             if (!(pid instanceof List<?> t) || t.size() != 5 || !"storage".equals(t.get(0))) {
-                throw CheckpointFormatException.of(file, "unsupported persistent id " + NativeIO.printable(String.valueOf(
-                        pid instanceof List<?> l && !l.isEmpty() ? l.get(0) : Unpickler.typeName(pid)))
+                throw CheckpointFormatException.of(file, "unsupported persistent id "
+                        + (pid instanceof List<?> l && !l.isEmpty() ? Unpickler.brief(l.get(0)) : Unpickler.typeName(pid))
                         + " (only ('storage', type, key, location, numel) is understood)");
             }
             if (!Unpickler.isStorageClass(t.get(1))) {
@@ -217,11 +217,11 @@ public final class TorchCheckpoint {
             DType d = DType.fromStorageClass(cls);
             if (d == null) throw CheckpointFormatException.of(file, "storage type torch." + cls + " is not supported");
             if (!(t.get(2) instanceof String key) || !key.matches("[A-Za-z0-9_.\\-]{1,200}") || key.contains("..")) {
-                throw CheckpointFormatException.of(file, "invalid storage key " + NativeIO.printable(String.valueOf(t.get(2))));
+                throw CheckpointFormatException.of(file, "invalid storage key " + Unpickler.brief(t.get(2)));
             }
             if (!(t.get(3) instanceof String location)) throw CheckpointFormatException.of(file, "storage location is not a string");
             if (!(t.get(4) instanceof Long numel) || numel < 0) {
-                throw CheckpointFormatException.of(file, "storage '" + key + "' has an invalid element count " + t.get(4));
+                throw CheckpointFormatException.of(file, "storage '" + key + "' has an invalid element count " + Unpickler.brief(t.get(4)));
             }
             Unpickler.StorageRef prev = refs.get(key);
             if (prev != null) {
@@ -296,7 +296,7 @@ public final class TorchCheckpoint {
             } catch (CheckpointFormatException ex) {
                 throw ex;
             } catch (IOException ex) {
-                throw CheckpointFormatException.of(file, "cannot read " + what + ": " + ex.getMessage(), ex);
+                throw CheckpointFormatException.of(file, "cannot read " + what + ": " + ZipArchive.describe(ex), ex);
             }
             if (s.dtype() == DType.BOOL) NativeIO.checkBool(t, file, what);
             storages.put(s.key(), t);

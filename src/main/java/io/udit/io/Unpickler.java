@@ -23,6 +23,14 @@ final class Unpickler {
     static final int MAX_STACK = 1 << 22;
     static final int MAX_MEMO = 1 << 22;
     static final int MAX_MARKS = 1 << 16;
+    /** Deepest tuple accepted as a dictionary key (hashing and checking a key recurse through it). */
+    static final int MAX_KEY_DEPTH = 64;
+    /**
+     * Element copies (collections built from marks, set/OrderedDict/Size arguments, encoded strings) allowed per pickle
+     * byte: an honest pickle copies each item a few times, a hostile one reuses a memoised list or string to make a
+     * small file cost unbounded time or memory.
+     */
+    static final long WORK_PER_BYTE = 16;
 
     /** A whitelisted global (class or function), e.g. {@code torch.FloatStorage}. */
     record Global(String module, String name) {
@@ -89,11 +97,23 @@ final class Unpickler {
     private int[] marks = new int[16];
     private int nmarks;
     private final HashMap<Long, Object> memo = new HashMap<>();
+    private final long maxWork;
+    private long work;
 
     Unpickler(Object source, byte[] data, PersistentLoader persistent) {
         this.source = source;
         this.b = data;
         this.persistent = persistent;
+        this.maxWork = WORK_PER_BYTE * data.length + (1 << 20);
+    }
+
+    /** Counts {@code n} element copies against the pickle's budget. */
+    private void charge(long n) throws CheckpointFormatException {
+        work += n;
+        if (work > maxWork) {
+            throw bad("pickle asks for more work than " + WORK_PER_BYTE + " element copies per byte of pickle ("
+                    + maxWork + "): a memoised object reused to amplify a small file?");
+        }
     }
 
     CheckpointFormatException err(String m) {
@@ -301,6 +321,7 @@ final class Unpickler {
         if (nmarks == 0) throw bad("no MARK on the stack");
         int m = marks[--nmarks];
         List<Object> tail = stack.subList(m, stack.size());
+        charge(tail.size());
         ArrayList<Object> items = new ArrayList<>(tail);
         tail.clear();
         return items;
@@ -327,12 +348,24 @@ final class Unpickler {
     }
 
     private Object key(Object k) throws CheckpointFormatException {
+        return key(k, 0);
+    }
+
+    private Object key(Object k, int depth) throws CheckpointFormatException {
         if (k == null || k instanceof String || k instanceof Long || k instanceof Double || k instanceof Boolean) return k;
         if (k instanceof Tuple t) {
-            for (Object o : t) key(o);
+            if (depth >= MAX_KEY_DEPTH) throw bad("dictionary key is a tuple nested deeper than " + MAX_KEY_DEPTH);
+            charge(t.size());
+            for (Object o : t) key(o, depth + 1);
             return k;
         }
         throw bad("unsupported dictionary key of type " + typeName(k));
+    }
+
+    /** A bounded, non-recursive rendering of an untrusted value for messages (a string's text, else its type). */
+    static String brief(Object o) {
+        return o instanceof String s ? "'" + NativeIO.printable(s) + "'" : o instanceof Long || o instanceof Double
+                || o instanceof Boolean ? String.valueOf(o) : typeName(o);
     }
 
     static String typeName(Object o) {
@@ -510,6 +543,7 @@ final class Unpickler {
                 LinkedHashMap<Object, Object> m = new LinkedHashMap<>();
                 if (args.isEmpty()) return m;
                 if (args.size() == 1 && args.get(0) instanceof List<?> pairs) {
+                    charge(pairs.size());
                     for (Object pr : pairs) {
                         if (!(pr instanceof List<?> kv) || kv.size() != 2) throw bad("OrderedDict item is not a pair");
                         m.put(key(kv.get(0)), kv.get(1));
@@ -543,7 +577,10 @@ final class Unpickler {
             case "builtins.frozenset":
             case "__builtin__.frozenset":
                 if (args.isEmpty()) return new ArrayList<>();
-                if (args.size() == 1 && args.get(0) instanceof List<?> l) return new ArrayList<Object>(l);
+                if (args.size() == 1 && args.get(0) instanceof List<?> l) {
+                    charge(l.size());
+                    return new ArrayList<Object>(l);
+                }
                 throw bad(q + " only accepts no arguments or a list");
             case "torch.device":
                 if (args.size() == 1 && args.get(0) instanceof String s) return s;
@@ -551,6 +588,7 @@ final class Unpickler {
                 throw bad("unexpected torch.device arguments");
             case "torch.Size":
                 if (args.size() == 1 && args.get(0) instanceof List<?> l) {
+                    charge(l.size());
                     for (Object o : l) if (!(o instanceof Long)) throw bad("torch.Size of non-integers");
                     return new Tuple(new ArrayList<Object>(l));
                 }
@@ -626,6 +664,7 @@ final class Unpickler {
 
     private Object encode(Tuple args) throws CheckpointFormatException {
         if (args.isEmpty() || !(args.get(0) instanceof String s)) throw bad("_codecs.encode needs a string");
+        charge(s.length());
         String enc = args.size() > 1 && args.get(1) instanceof String e ? e.toLowerCase().replace('_', '-') : "utf-8";
         switch (enc) {
             case "latin1", "latin-1", "iso-8859-1", "iso8859-1", "l1":

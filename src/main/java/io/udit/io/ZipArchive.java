@@ -1,6 +1,7 @@
 package io.udit.io;
 
 import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -36,8 +37,9 @@ final class ZipArchive implements Closeable {
         ZipFile zf;
         try {
             zf = new ZipFile(file.toFile());
-        } catch (ZipException e) {
-            throw CheckpointFormatException.of(file, "not a readable zip archive (truncated or corrupt?): " + e.getMessage(), e);
+        } catch (ZipException | EOFException e) {
+            // EOFException (no message): a record, e.g. the end of central directory, points past the end of the file
+            throw CheckpointFormatException.of(file, "not a readable zip archive (truncated or corrupt?): " + describe(e), e);
         }
         ZipArchive a = new ZipArchive(file, size, zf);
         try {
@@ -120,9 +122,9 @@ final class ZipArchive implements Closeable {
     InputStream open(ZipEntry e) throws IOException {
         try {
             return zip.getInputStream(e);
-        } catch (ZipException ex) {
+        } catch (ZipException | EOFException ex) {
             throw CheckpointFormatException.of(file, "cannot read zip entry '" + NativeIO.printable(e.getName()) + "': "
-                    + ex.getMessage(), ex);
+                    + describe(ex), ex);
         }
     }
 
@@ -144,10 +146,18 @@ final class ZipArchive implements Closeable {
                         + "' holds more data than declared");
             }
             return b;
-        } catch (ZipException ex) {
+        } catch (ZipException | EOFException ex) {
             throw CheckpointFormatException.of(file, "corrupt zip entry '" + NativeIO.printable(e.getName()) + "': "
-                    + ex.getMessage(), ex);
+                    + describe(ex), ex);
         }
+    }
+
+    /** The message of a java.util.zip failure, or what an EOFException without one means. */
+    static String describe(IOException e) {
+        if (e instanceof EOFException && (e.getMessage() == null || e.getMessage().isEmpty())) {
+            return "a zip record points past the end of the file (truncated?)";
+        }
+        return e.getMessage();
     }
 
     @Override

@@ -28,8 +28,9 @@ public record DiTConfig(
         if (depth < 0) problems.add("depth must be non-negative");
         if (inChannels <= 0) problems.add("in_channels must be positive");
         if (numClasses <= 0) problems.add("num_classes must be positive");
-        if (classDropoutProb < 0 || classDropoutProb >= 1) problems.add("class_dropout_prob must be in [0, 1)");
-        if (mlpRatio <= 0) problems.add("mlp_ratio must be positive");
+        if (!(classDropoutProb >= 0 && classDropoutProb < 1)) problems.add("class_dropout_prob must be in [0, 1)");
+        if (!(mlpRatio > 0) || !Double.isFinite(mlpRatio)) problems.add("mlp_ratio must be a finite positive number");
+        else if ((double) hiddenSize * mlpRatio >= Integer.MAX_VALUE) problems.add("mlp_ratio x hidden_size must fit in an int");
         if (!problems.isEmpty()) throw new IllegalArgumentException("invalid DiT config: " + String.join("; ", problems));
     }
 

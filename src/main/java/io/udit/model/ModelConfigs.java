@@ -136,7 +136,7 @@ public final class ModelConfigs {
 
     private static int downsamplerKernel(Object v) {
         if (v == null || "none".equals(v) || "unshuffle".equals(v)) return 0;
-        if (v instanceof String s && s.matches("dwconv\\d+")) return Integer.parseInt(s.substring(6));
+        if (v instanceof String s && s.matches("dwconv\\d{1,4}")) return Integer.parseInt(s.substring(6));
         return fail("downsampler must be \"dwconvK\" (e.g. \"dwconv5\") or \"none\", got " + quote(v));
     }
 

@@ -51,7 +51,7 @@ public record UDiTConfig(
         if (hiddenSize <= 0 || hiddenSize % 2 != 0) problems.add("hidden_size must be positive and even");
         if (numHeads <= 0 || hiddenSize % numHeads != 0) problems.add("hidden_size must be divisible by num_heads");
         if (numClasses <= 0) problems.add("num_classes must be positive");
-        if (classDropoutProb < 0 || classDropoutProb >= 1) problems.add("class_dropout_prob must be in [0, 1)");
+        if (!(classDropoutProb >= 0 && classDropoutProb < 1)) problems.add("class_dropout_prob must be in [0, 1)");
         if (depth.size() != 5 || depth.stream().anyMatch(d -> d < 0)) {
             problems.add("depth must list 5 non-negative block counts (encoder 1, encoder 2, latent, decoder 2, decoder 1)");
         }
@@ -61,7 +61,8 @@ public record UDiTConfig(
         if (inputSize <= 0 || inputSize % 4 != 0) problems.add("input_size must be a positive multiple of 4");
         if (kernel < 0 || (kernel > 0 && kernel % 2 == 0)) problems.add("downsampler kernel must be odd (dwconv3, dwconv5, ...) or none");
         int hidden = (int) (hiddenSize * mlpRatio);
-        if (mlpRatio <= 0 || hidden <= 0) problems.add("mlp_ratio must be positive");
+        if (!(mlpRatio > 0) || !Double.isFinite(mlpRatio) || hidden <= 0) problems.add("mlp_ratio must be a finite positive number");
+        else if (4.0 * hiddenSize * mlpRatio >= Integer.MAX_VALUE) problems.add("mlp_ratio x 4 x hidden_size must fit in an int");
         if (ffn == FfnType.REP && hidden % 2 != 0) problems.add("the rep FFN needs an even hidden width");
         if (problems.isEmpty()) {
             int[] res = {inputSize, inputSize / 2, inputSize / 4, inputSize / 2, inputSize};
