@@ -30,7 +30,8 @@ import java.util.zip.ZipOutputStream;
  * {@code ZipArchive} checks, byteorder/version entries, storages). Clean failures: IOException (CheckpointFormatException).
  */
 class PickleFuzzTest {
-    static final String FIXTURE = "/work/shared/fixtures/udit-tiny/tiny_udit.pt";
+    /** The shared fixture checkpoint (../shared relative to the project, like every parity test). */
+    static final Path FIXTURE = Path.of("..", "shared", "fixtures", "udit-tiny", "tiny_udit.pt").toAbsolutePath().normalize();
     static final int STORAGES = 8;
     static final int STORAGE_BYTES = 4096;
 
@@ -61,7 +62,7 @@ class PickleFuzzTest {
 
     /** The shared fixture's data.pkl as an extra seed (read at test time, not kept in the project). */
     static Stream<Arguments> fixturePickle() throws IOException {
-        Path p = Path.of(FIXTURE);
+        Path p = FIXTURE;
         if (!Files.isRegularFile(p)) return Stream.empty();
         try (ZipFile z = new ZipFile(p.toFile())) {
             List<Arguments> out = new ArrayList<>();
@@ -78,7 +79,7 @@ class PickleFuzzTest {
 
     /** The whole fixture (8 MB: replayed as a regression input, too large to be a fuzzing seed). */
     static Stream<Arguments> fixtureFile() throws IOException {
-        Path p = Path.of(FIXTURE);
+        Path p = FIXTURE;
         if (FuzzSupport.fuzzing() || !Files.isRegularFile(p)) return Stream.empty();
         return Stream.of(Arguments.of((Object) Files.readAllBytes(p)));
     }
