@@ -20,6 +20,7 @@ public final class ProgressBar implements AutoCloseable {
     private long step;
     private long lastDrawNanos;
     private boolean closed;
+    private long deadlineNanos = Long.MAX_VALUE; // none, unless a wall-clock budget ends the work first (time-budgeted training)
 
     public ProgressBar(String label, long total) {
         this(label, total, 0, System.err, System.console() != null, 10.0);
@@ -38,6 +39,12 @@ public final class ProgressBar implements AutoCloseable {
         this.out = out;
         this.interactive = interactive;
         this.lineIntervalSeconds = lineIntervalSeconds;
+    }
+
+    /** The work also ends at this System.nanoTime() (a time budget): ETA and fill show whichever ends first. */
+    public synchronized ProgressBar withDeadline(long nanoTime) {
+        this.deadlineNanos = nanoTime;
+        return this;
     }
 
     public synchronized ProgressBar set(String name, String value) {
@@ -69,15 +76,22 @@ public final class ProgressBar implements AutoCloseable {
 
     public synchronized String line() {
         double rate = rate();
+        long now = System.nanoTime();
         double eta = rate > 0 ? (total - step) / rate : Double.NaN;
+        double done = total <= 0 ? 1 : (double) step / total;
+        if (deadlineNanos != Long.MAX_VALUE) {
+            double left = Math.max(0, (deadlineNanos - now) / 1e9);
+            if (Double.isNaN(eta) || left < eta) eta = left;
+            done = Math.max(done, 1 - left / Math.max(1e-9, (deadlineNanos - startNanos) / 1e9));
+        }
         int width = 24;
-        int filled = total <= 0 ? width : (int) Math.min(width, width * step / total);
+        int filled = (int) Math.min(width, width * done);
         StringBuilder sb = new StringBuilder();
         sb.append(label).append(" [").append("#".repeat(filled)).append(".".repeat(width - filled)).append("] ")
                 .append(step).append('/').append(total)
                 .append(String.format(" %s it/s", format(rate)))
                 .append(" ETA ").append(duration(eta))
-                .append(" elapsed ").append(duration((System.nanoTime() - startNanos) / 1e9));
+                .append(" elapsed ").append(duration((now - startNanos) / 1e9));
         for (var e : values.entrySet()) sb.append(' ').append(e.getKey()).append('=').append(e.getValue());
         return sb.toString();
     }

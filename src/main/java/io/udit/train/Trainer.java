@@ -169,7 +169,7 @@ public final class Trainer {
         try (BatchLoader loader = BatchLoader.builder(data, micro).seed(config.seed())
                 .startPosition(step * config.globalBatch()).shard(rank, world)
                 .workers(config.loaderWorkers() > 0 ? config.loaderWorkers() : BatchLoader.defaultWorkers()).build();
-             ProgressBar bar = main ? new ProgressBar("train", config.steps(), step) : null) {
+             ProgressBar bar = main ? new ProgressBar("train", config.steps(), step).withDeadline(deadlineNanos) : null) {
             long windowStart = System.nanoTime(), windowSteps = 0, waitedBefore = loader.waitedNanos();
             double wLoss = 0, wMse = 0, wVb = 0, smoothLoss = Double.NaN;
             while (step < config.steps()) {
