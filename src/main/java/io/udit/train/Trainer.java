@@ -54,7 +54,7 @@ public final class Trainer {
 
     public record StepStats(long step, long totalSteps, double loss, double mse, double vb, double gradNorm, double lr,
                             double stepsPerSecond,
-                            double dataWaitSeconds, long rssBytes) {}
+                            double dataWaitSeconds, long rssBytes, double allreduceSeconds) {}
 
     public record Result(long finalStep, Path lastCheckpoint, List<Double> losses, Backbone model, Backbone ema) {}
 
@@ -170,7 +170,7 @@ public final class Trainer {
                 .startPosition(step * config.globalBatch()).shard(rank, world)
                 .workers(config.loaderWorkers() > 0 ? config.loaderWorkers() : BatchLoader.defaultWorkers()).build();
              ProgressBar bar = main ? new ProgressBar("train", config.steps(), step).withDeadline(deadlineNanos) : null) {
-            long windowStart = System.nanoTime(), windowSteps = 0, waitedBefore = loader.waitedNanos();
+            long windowStart = System.nanoTime(), windowSteps = 0, waitedBefore = loader.waitedNanos(), commNanos = 0;
             double wLoss = 0, wMse = 0, wVb = 0, smoothLoss = Double.NaN;
             while (step < config.steps()) {
                 double lossSum = 0, mseSum = 0, vbSum = 0, gradNorm;
@@ -202,7 +202,9 @@ public final class Trainer {
                     }
                     boolean stopHere = stopRequested || System.nanoTime() >= deadlineNanos;
                     if (group != null) {
+                        long tComm = System.nanoTime();
                         group.averageGradients(params, GRADIENT_BUCKET_BYTES);
+                        commNanos += System.nanoTime() - tComm;
                         double[] shared = reduce(new double[] {lossSum, mseSum, vbSum, main && stopHere ? 1 : 0});
                         lossSum = shared[0] / world;
                         mseSum = shared[1] / world;
@@ -236,7 +238,7 @@ public final class Trainer {
                 double secs = (System.nanoTime() - windowStart) / 1e9;
                 StepStats stats = new StepStats(step, config.steps(), loss, mseSum / accum, vbSum / accum, gradNorm,
                         config.lrAt(step - 1), windowSteps / Math.max(secs, 1e-9),
-                        (loader.waitedNanos() - waitedBefore) / 1e9, Rss.current());
+                        (loader.waitedNanos() - waitedBefore) / 1e9, Rss.current(), commNanos / 1e9 / windowSteps);
                 listener.onStep(stats);
                 if (!main) {
                     if (last) break;
@@ -250,10 +252,11 @@ public final class Trainer {
                     // the log line holds means over the steps since the previous line
                     history.log(new StepStats(step, config.steps(), wLoss / windowSteps, wMse / windowSteps,
                             wVb / windowSteps, gradNorm, stats.lr(), stats.stepsPerSecond(), stats.dataWaitSeconds(),
-                            stats.rssBytes()), config.globalBatch(), windowSteps);
+                            stats.rssBytes(), stats.allreduceSeconds()), config.globalBatch(), windowSteps);
                     windowStart = System.nanoTime();
                     windowSteps = 0;
                     wLoss = wMse = wVb = 0;
+                    commNanos = 0;
                     waitedBefore = loader.waitedNanos();
                 }
                 if ((config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) || last) {
@@ -469,6 +472,7 @@ public final class Trainer {
             m.put("images_per_s", s.stepsPerSecond() * globalBatch);
             m.put("data_wait_s", s.dataWaitSeconds());
             m.put("rss_mb", s.rssBytes() / 1e6);
+            if (s.allreduceSeconds() > 0) m.put("allreduce_s", s.allreduceSeconds()); // gradient averaging per step
             m.put("time", java.time.Instant.now().toString());
             try {
                 Files.writeString(log, Json.write(m) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);

@@ -53,6 +53,10 @@ class DataParallelTest {
         Cli.Result two = Cli.run(launch.toArray(new String[0]));
         assertEquals(0, two.exitCode(), two.all());
         assertTrue(two.all().contains("rank 1 of 2 joined"), two.all());
+        // the log reports the time gradient averaging takes per step (only distributed runs have it)
+        String dualLog = java.nio.file.Files.readString(dual.resolve("log.jsonl"));
+        assertTrue(dualLog.contains("\"allreduce_s\":"), dualLog);
+        assertTrue(!java.nio.file.Files.readString(single.resolve("log.jsonl")).contains("allreduce_s"));
 
         Map<String, Tensor> a = TorchCheckpoint.readStateDict(single.resolve("checkpoints/step_0000004.pt"), "model");
         Map<String, Tensor> b = TorchCheckpoint.readStateDict(dual.resolve("checkpoints/step_0000004.pt"), "model");
