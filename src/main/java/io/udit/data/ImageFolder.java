@@ -249,7 +249,13 @@ public final class ImageFolder implements Dataset {
             h = nh;
         }
         double scale = (double) size / Math.min(w, h);
-        int nw = (int) Math.rint(w * scale), nh = (int) Math.rint(h * scale); // Python round(): half to even
+        // a thin strip upscaled so its short side is the crop size can need far more pixels than the image had
+        double sw = Math.rint(w * scale), sh = Math.rint(h * scale);
+        if (sw * sh > Images.MAX_PIXELS)
+            throw new DataException(file + ": image of " + img.width() + "x" + img.height() + " is too thin for a " + size + "x"
+                    + size + " crop: resizing it to " + (long) sw + "x" + (long) sh + " would exceed " + Images.MAX_PIXELS
+                    + " pixels");
+        int nw = (int) sw, nh = (int) sh; // Python round(): half to even
         if (nw < size || nh < size)
             throw new DataException(file + ": internal error: scaled " + w + "x" + h + " to " + nw + "x" + nh);
         cur = PilResample.resize(cur, w, h, 3, nw, nh, PilResample.Filter.BICUBIC);

@@ -381,6 +381,11 @@ final class Hostile {
         // IDAT inflating far beyond 8x8 pixels
         out.add(c("png-idat-bomb", png(8, 8, pngChunk("IDAT", deflate(new byte[32 << 20])), pngChunk("IEND", new byte[0])), null, null));
         out.add(c("png-no-idat", png(8, 8, pngChunk("IEND", new byte[0])), DE, "corrupt or unreadable image"));
+        // a 1-pixel-wide strip within the decoding limit (a 76 KB file, above MAX_SEED_BYTES) that the centre crop would
+        // upscale 8x, to 8 x 160000000 pixels (found by code review: an OutOfMemoryError in the resampler before the
+        // size was checked)
+        out.add(c("png-1x20000000-strip", png(1, 20_000_000, pngChunk("IDAT", deflate(new byte[80_000_000])), pngChunk("IEND", new byte[0])),
+                DE, "too thin"));
         out.add(c("jpeg-65000x65000", jpegHeader(65000, 65000), DE, "too large"));
         out.add(c("jpeg-no-scan-data", jpegHeader(16, 16), null, null)); // decoded as grey, like a truncated body
         out.add(c("bmp-huge", bmpHeader(1 << 20, 1 << 20), DE, null));
