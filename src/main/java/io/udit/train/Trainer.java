@@ -269,6 +269,9 @@ public final class Trainer {
                                 + " is intact: free space or fix permissions, then --resume", e);
                     }
                     lastCheckpoint = target;
+                    // the write's Java buffers (optimizer state bytes, the pickle) grow the heap by ~10x the optimizer
+                    // state once; a full collection now lets the serial collector shrink it again, so RSS stays flat
+                    System.gc();
                     TrainingCheckpoint.prune(ckptDir, config.keepCheckpoints());
                     history.plot(runDir.resolve("loss.png"));
                 }
