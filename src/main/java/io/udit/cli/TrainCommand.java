@@ -180,7 +180,11 @@ public final class TrainCommand implements Callable<Integer> {
 
     TrainConfig trainConfig(ModelConfig model, Dataset ds) {
         try {
-            return new TrainConfig(model, batch, microBatch == null ? batch : microBatch, steps, lr, weightDecay, 0.9, 0.999,
+            // by default each rank's share of the global batch is one micro-batch (no accumulation)
+            String ws = System.getenv("WORLD_SIZE");
+            int world = ws != null && ws.matches("\\d{1,6}") && Integer.parseInt(ws) > 0 ? Integer.parseInt(ws) : 1;
+            int micro = microBatch != null ? microBatch : batch % world == 0 ? batch / world : batch;
+            return new TrainConfig(model, batch, micro, steps, lr, weightDecay, 0.9, 0.999,
                     ema, emaWarmup, independentDropout, seed, logEvery, checkpointEvery, keep, sampleEvery, previewPerClass,
                     previewSampler, previewSteps, 1.0, schedule, 1000, ds.isImage(), workers, gradClip, warmup, minSnr);
         } catch (IllegalArgumentException e) {

@@ -24,6 +24,26 @@ final class Checksums {
         return String.format("crc32c:%08x", crc.getValue());
     }
 
+    /** The same checksum with the optimizer state held as a uint8 tensor (its raw bytes, as the byte[] form). */
+    static String of(Map<String, Tensor> model, Map<String, Tensor> ema, Tensor optimizer, long step) {
+        CRC32C crc = new CRC32C();
+        update(crc, model);
+        update(crc, ema);
+        updateRaw(crc, optimizer.contiguous());
+        crc.update(Long.toString(step).getBytes(StandardCharsets.UTF_8));
+        return String.format("crc32c:%08x", crc.getValue());
+    }
+
+    private static void updateRaw(CRC32C crc, Tensor t) {
+        long n = t.nbytes();
+        BytePointer p = new BytePointer(t.data_ptr());
+        for (long off = 0; off < n; off += 1 << 30) {
+            long len = Math.min(1 << 30, n - off);
+            crc.update(new BytePointer(p).position(off).limit(off + len).asByteBuffer());
+        }
+        Reference.reachabilityFence(t);
+    }
+
     private static void update(CRC32C crc, Map<String, Tensor> sd) {
         for (var e : sd.entrySet()) {
             Tensor t = e.getValue().contiguous();
