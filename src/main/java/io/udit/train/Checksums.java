@@ -49,13 +49,7 @@ final class Checksums {
             Tensor t = e.getValue().contiguous();
             crc.update((e.getKey() + java.util.Arrays.toString(io.udit.engine.Tensors.shape(t)) + t.scalar_type().intern())
                     .getBytes(StandardCharsets.UTF_8));
-            long n = t.nbytes();
-            BytePointer p = new BytePointer(t.data_ptr());
-            for (long off = 0; off < n; off += 1 << 30) {
-                long len = Math.min(1 << 30, n - off);
-                crc.update(new BytePointer(p).position(off).limit(off + len).asByteBuffer());
-            }
-            Reference.reachabilityFence(t);
+            updateRaw(crc, t);
         }
     }
 }

@@ -132,7 +132,7 @@ public final class TrainingCheckpoint {
             archive.save_to(tmp.toString());
             try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp)) {
                 long n = ch.size();
-                Tensor t = io.udit.engine.Tensors.zeros(org.bytedeco.pytorch.global.torch.ScalarType.Byte, n);
+                Tensor t = io.udit.engine.Tensors.empty(org.bytedeco.pytorch.global.torch.ScalarType.Byte, n); // filled from the file below
                 for (long off = 0; off < n; ) {
                     java.nio.ByteBuffer window = window(t, off, Math.min(1L << 30, n - off));
                     while (window.hasRemaining()) {

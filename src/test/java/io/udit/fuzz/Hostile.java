@@ -3,6 +3,7 @@ package io.udit.fuzz;
 import io.udit.data.DataException;
 import io.udit.io.CheckpointFormatException;
 import io.udit.io.Json;
+import io.udit.testing.Pk;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -2,7 +2,7 @@ package io.udit.io;
 
 import io.udit.engine.Engine;
 import io.udit.engine.Tensors;
-import io.udit.io.IoTestUtil.Pk;
+import io.udit.testing.Pk;
 import io.udit.testing.Fixture;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
