@@ -3,7 +3,7 @@ package io.udit.api;
 import io.udit.diffusion.ClassifierFreeGuidance;
 
 /**
- * How to sample: the sampler ("dpm++", "ddim", "ddpm") and its steps, guidance scale and form, seed, x0 clipping
+ * How to sample: the sampler ("dpm++", "dpm++sde", "ddim", "ddpm") and its steps, guidance scale and form, seed, x0 clipping
  * and batch size. {@link #defaults()} is DPM-Solver++ with 25 steps and no guidance.
  */
 public record SampleOptions(String sampler, int steps, double cfgScale, ClassifierFreeGuidance.Mode cfgMode, long seed,

@@ -23,7 +23,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "8") int batch;
     @Option(names = "--warmup", defaultValue = "2") int warmup;
     @Option(names = "--repeats", defaultValue = "5") int repeats;
-    @Option(names = "--sampler", defaultValue = "dpm++", description = "For --mode sample: ddpm, ddim or dpm++.") String sampler;
+    @Option(names = "--sampler", defaultValue = "dpm++", description = "For --mode sample: ddpm, ddim, dpm++ or dpm++sde.") String sampler;
     @Option(names = "--steps", defaultValue = "25", description = "For --mode sample: sampler steps.") int steps;
     @Option(names = "--peak-gflops", defaultValue = "157", description = "fp32 peak of this machine (default ${DEFAULT-VALUE}).") double peak;
     @Option(names = "--json", description = "Print JSON only.") boolean json;

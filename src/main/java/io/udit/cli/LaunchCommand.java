@@ -46,25 +46,10 @@ public final class LaunchCommand implements Callable<Integer> {
         if (command.get(0).equals("launch")) throw new UserError("launch cannot launch itself");
         int port = masterPort != null ? masterPort : freePort();
         int perProc = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / nproc);
-        String java = ProcessHandle.current().info().command().orElse("java");
         List<Process> procs = new ArrayList<>();
         List<Thread> pumps = new ArrayList<>();
         for (int rank = 0; rank < nproc; rank++) {
-            List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                    Main.class.getName()));
-            cmd.addAll(command);
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            var env = pb.environment();
-            env.put("RANK", Integer.toString(rank));
-            env.put("LOCAL_RANK", Integer.toString(rank));
-            env.put("WORLD_SIZE", Integer.toString(nproc));
-            env.put("LOCAL_WORLD_SIZE", Integer.toString(nproc));
-            env.put("MASTER_ADDR", masterAddr);
-            env.put("MASTER_PORT", Integer.toString(port));
-            env.put("UDIT_THREADS", Integer.toString(perProc));
-            env.put("OMP_NUM_THREADS", Integer.toString(perProc));
-            env.put("OPENBLAS_NUM_THREADS", Integer.toString(perProc));
-            Process p = pb.start();
+            Process p = startRank(rank, nproc, masterAddr, port, perProc, command);
             procs.add(p);
             pumps.add(pump(p, "[rank " + rank + "] ", rank == 0 ? System.out : System.err));
         }
@@ -102,7 +87,27 @@ public final class LaunchCommand implements Callable<Integer> {
         return exit;
     }
 
-    private static Thread pump(Process p, String prefix, PrintStream out) {
+    /** Starts one rank of a local job: this JVM's classpath running {@code command} with torchrun's variables set. */
+    static Process startRank(int rank, int nproc, String masterAddr, int port, int threads, List<String> command) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        cmd.addAll(command);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        var env = pb.environment();
+        env.put("RANK", Integer.toString(rank));
+        env.put("LOCAL_RANK", Integer.toString(rank));
+        env.put("WORLD_SIZE", Integer.toString(nproc));
+        env.put("LOCAL_WORLD_SIZE", Integer.toString(nproc));
+        env.put("MASTER_ADDR", masterAddr);
+        env.put("MASTER_PORT", Integer.toString(port));
+        env.put("UDIT_THREADS", Integer.toString(threads));
+        env.put("OMP_NUM_THREADS", Integer.toString(threads));
+        env.put("OPENBLAS_NUM_THREADS", Integer.toString(threads));
+        return pb.start();
+    }
+
+    static Thread pump(Process p, String prefix, PrintStream out) {
         Thread t = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;

@@ -46,10 +46,10 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--per-class", defaultValue = "8", description = "Images per class (default ${DEFAULT-VALUE}).")
     int perClass;
 
-    @Option(names = "--sampler", defaultValue = "dpm++", description = "ddpm, ddim or dpm++ (default ${DEFAULT-VALUE}).")
+    @Option(names = "--sampler", defaultValue = "dpm++", description = "ddpm, ddim, dpm++ (DPM-Solver++ 2M) or dpm++sde (its stochastic form, SDE-DPM-Solver++ 2M; default ${DEFAULT-VALUE}).")
     String sampler;
 
-    @Option(names = "--steps", description = "Sampler steps (default: 250 ddpm, 50 ddim, 25 dpm++).")
+    @Option(names = "--steps", description = "Sampler steps (default: 250 ddpm, 50 ddim, 25 dpm++ and dpm++sde).")
     Integer steps;
 
     @Option(names = "--eta", defaultValue = "0", description = "DDIM eta (default ${DEFAULT-VALUE}).")

@@ -20,6 +20,12 @@ import java.util.List;
  *   x_i = sigma_i / sigma_{i-1} x_{i-1} - alpha_i (e^{-h_i} - 1) D_i
  *   D_1 = x0_0,   D_i = (1 + 1/(2 r_i)) x0_{i-1} - 1/(2 r_i) x0_{i-2},   r_i = h_{i-1} / h_i
  * </pre>
+ * The stochastic variant, SDE-DPM-Solver++(2M) (Lu et al. 2022, section 5; diffusers' "sde-dpmsolver++", k-diffusion's
+ * dpmpp_2m_sde), uses the same D_i and injects fresh noise z_i each step:
+ * <pre>
+ *   x_i = sigma_i / sigma_{i-1} e^{-h_i} x_{i-1} + alpha_i (1 - e^{-2 h_i}) D_i + sigma_i sqrt(1 - e^{-2 h_i}) z_i
+ * </pre>
+ * Like DDPM's ancestral steps, the noise corrects errors of an imperfect network instead of carrying them along.
  * M model evaluations (plus one with {@code denoiseToZero}). Only the first C (epsilon) channels of a
  * learned-sigma model's output are used. The result is x at t = 0 (sigma_0 = 0.01 for the linear schedule), or the
  * model's x_0 prediction there with {@code denoiseToZero}.
@@ -38,6 +44,7 @@ public final class DpmSolverPlusPlus implements Sampler {
     private final boolean clipDenoised;
     private final boolean denoiseToZero;
     private final boolean lowerOrderFinal;
+    private final boolean stochastic;
 
     /**
      * @param schedule        the original (unrespaced) schedule the network was trained on
@@ -52,6 +59,12 @@ public final class DpmSolverPlusPlus implements Sampler {
      */
     public DpmSolverPlusPlus(NoiseSchedule schedule, int steps, Spacing spacing, boolean clipDenoised,
                              boolean denoiseToZero, boolean lowerOrderFinal) {
+        this(schedule, steps, spacing, clipDenoised, denoiseToZero, lowerOrderFinal, false);
+    }
+
+    /** As above; {@code stochastic} selects SDE-DPM-Solver++(2M), which draws one noise tensor per step. */
+    public DpmSolverPlusPlus(NoiseSchedule schedule, int steps, Spacing spacing, boolean clipDenoised,
+                             boolean denoiseToZero, boolean lowerOrderFinal, boolean stochastic) {
         if (steps < 1) throw new IllegalArgumentException("need at least one step");
         if (steps >= schedule.numTimesteps()) {
             throw new IllegalArgumentException("at most " + (schedule.numTimesteps() - 1) + " steps");
@@ -61,6 +74,7 @@ public final class DpmSolverPlusPlus implements Sampler {
         this.clipDenoised = clipDenoised;
         this.denoiseToZero = denoiseToZero;
         this.lowerOrderFinal = lowerOrderFinal;
+        this.stochastic = stochastic;
     }
 
     /** The usual configuration: time-uniform steps on the diffusion's base schedule, no clipping, first-order
@@ -115,8 +129,16 @@ public final class DpmSolverPlusPlus implements Sampler {
                         double r = hPrev / h;
                         d = x0.mul(new Scalar(1 + 1 / (2 * r))).sub(x0Prev.mul(new Scalar(1 / (2 * r))));
                     }
-                    // x_t = sigma_t / sigma_s x_s - alpha_t (e^{-h} - 1) D
-                    Tensor next = x.mul(new Scalar(sigma(t) / sigma(s))).sub(d.mul(new Scalar(alpha(t) * Math.expm1(-h))));
+                    Tensor next;
+                    if (stochastic) {
+                        // x_t = sigma_t / sigma_s e^{-h} x_s + alpha_t (1 - e^{-2h}) D + sigma_t sqrt(1 - e^{-2h}) z
+                        double decay = -Math.expm1(-2 * h);
+                        next = x.mul(new Scalar(sigma(t) / sigma(s) * Math.exp(-h))).add(d.mul(new Scalar(alpha(t) * decay)))
+                                .add(noise.next(x.sizes().vec().get()).mul(new Scalar(sigma(t) * Math.sqrt(decay))));
+                    } else {
+                        // x_t = sigma_t / sigma_s x_s - alpha_t (e^{-h} - 1) D
+                        next = x.mul(new Scalar(sigma(t) / sigma(s))).sub(d.mul(new Scalar(alpha(t) * Math.expm1(-h))));
+                    }
                     x.copy_(next);
                     if (i < m) x0Prev.copy_(x0);
                 }
@@ -182,6 +204,6 @@ public final class DpmSolverPlusPlus implements Sampler {
 
     @Override
     public String toString() {
-        return "DpmSolverPlusPlus" + Arrays.toString(timesteps);
+        return (stochastic ? "SdeDpmSolverPlusPlus" : "DpmSolverPlusPlus") + Arrays.toString(timesteps);
     }
 }

@@ -89,11 +89,54 @@ public final class NoiseSchedule {
     }
 
     public static double[] namedBetas(String name, int numTimesteps) {
-        return switch (name) {
+        if (name != null && name.startsWith(SHIFTED_COSINE)) return shiftedCosineBetas(numTimesteps, shiftOf(name));
+        return switch (name == null ? "" : name) {
             case "linear" -> linearBetas(numTimesteps);
             case "cosine", "squaredcos_cap_v2" -> cosineBetas(numTimesteps);
-            default -> throw new IllegalArgumentException("unknown beta schedule: " + name);
+            default -> throw new IllegalArgumentException("unknown noise schedule: " + name + " (linear, cosine or "
+                    + SHIFTED_COSINE + "K)");
         };
+    }
+
+    /** Prefix of the shifted cosine schedules' names: "cosine-shift4" multiplies the cosine schedule's SNR by 4. */
+    public static final String SHIFTED_COSINE = "cosine-shift";
+
+    /** Whether {@link #named} knows this schedule name. */
+    public static boolean isKnown(String name) {
+        try {
+            namedBetas(name, 2);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static double shiftOf(String name) {
+        String k = name.substring(SHIFTED_COSINE.length());
+        double v;
+        try {
+            v = Double.parseDouble(k);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("unknown noise schedule: " + name + " (" + SHIFTED_COSINE + "K needs a number K)");
+        }
+        if (!(v >= 1 && v <= 1e4) || !k.matches("[0-9.]+")) {
+            throw new IllegalArgumentException("noise schedule " + name + ": the SNR factor K must be a plain number from 1 to 10000");
+        }
+        return v;
+    }
+
+    /**
+     * The cosine schedule with its signal-to-noise ratio multiplied by {@code k} at every t (log-SNR shifted by log k;
+     * Hoogeboom et al. 2023, "simple diffusion", shift the other way for large images): alpha_bar'(t) = k alpha_bar(t) /
+     * (1 + (k - 1) alpha_bar(t)). Images much smaller than the 64x64 the cosine schedule was made for lose their
+     * content at lower noise levels, so the unshifted schedule spends many training steps on pure noise.
+     */
+    public static double[] shiftedCosineBetas(int numTimesteps, double k) {
+        return betasForAlphaBar(numTimesteps, t -> {
+            double c = Math.cos((t + 0.008) / 1.008 * Math.PI / 2);
+            double ab = c * c;
+            return k * ab / (1 + (k - 1) * ab);
+        }, MAX_BETA);
     }
 
     /**

@@ -11,6 +11,11 @@ import io.udit.report.ProgressBar;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -61,10 +66,13 @@ public final class ClassifierMetrics {
 
     /**
      * Training and evaluation settings. {@code maxTrainSamples} caps the training set (a fixed seeded subset);
-     * {@code baseWidth} and {@code convsPerStage} shape the {@link SmallCnn}.
+     * {@code baseWidth} and {@code convsPerStage} shape the {@link SmallCnn}. {@code trainNoise}: each training image
+     * gets Gaussian pixel noise with a standard deviation drawn uniformly from [0, trainNoise] (images in [-1, 1]), so the
+     * judge recognises a shape through the faint noise a sampler leaves; trained on clean renders only, the synthetic
+     * shapes' classifier fell from 0.98 to 0.73 accuracy on real images with noise of standard deviation 0.06.
      */
     public record Config(int epochs, int batchSize, double learningRate, double weightDecay, long seed, int maxTrainSamples,
-                         int heldOutSamples, int baseWidth, int convsPerStage, Path cacheDir, boolean progress) {
+                         int heldOutSamples, int baseWidth, int convsPerStage, Path cacheDir, boolean progress, double trainNoise) {
         public Config {
             if (epochs < 1 || epochs > 1000) throw new EvalException("classifier epochs must be 1 to 1000, got " + epochs);
             if (batchSize < 1 || batchSize > 65536) throw new EvalException("classifier batch size must be 1 to 65536, got " + batchSize);
@@ -72,43 +80,49 @@ public final class ClassifierMetrics {
             if (maxTrainSamples < 1) throw new EvalException("maxTrainSamples must be positive");
             if (heldOutSamples < 2) throw new EvalException("heldOutSamples must be at least 2 (a covariance needs 2 samples)");
             if (cacheDir == null) throw new EvalException("classifier cache folder must be set");
+            if (!(trainNoise >= 0 && trainNoise <= 1)) throw new EvalException("classifier training noise must be in [0, 1], got " + trainNoise);
         }
 
         /** DEFAULTS_DOC */
         public static Config defaults() {
-            return new Config(DEFAULT_EPOCHS, 128, 2e-3, 0.01, 0, 60_000, 5_000, DEFAULT_WIDTH, DEFAULT_CONVS, defaultCacheDir(), false);
+            return new Config(DEFAULT_EPOCHS, 128, 2e-3, 0.01, 0, 60_000, 5_000, DEFAULT_WIDTH, DEFAULT_CONVS, defaultCacheDir(), false,
+                    DEFAULT_TRAIN_NOISE);
         }
 
         public Config withEpochs(int e) {
-            return new Config(e, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress);
+            return new Config(e, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress, trainNoise);
         }
 
         public Config withMaxTrainSamples(int n) {
-            return new Config(epochs, batchSize, learningRate, weightDecay, seed, n, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress);
+            return new Config(epochs, batchSize, learningRate, weightDecay, seed, n, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress, trainNoise);
         }
 
         public Config withHeldOutSamples(int n) {
-            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, n, baseWidth, convsPerStage, cacheDir, progress);
+            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, n, baseWidth, convsPerStage, cacheDir, progress, trainNoise);
         }
 
         public Config withArchitecture(int width, int convs) {
-            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, width, convs, cacheDir, progress);
+            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, width, convs, cacheDir, progress, trainNoise);
         }
 
         public Config withLearningRate(double lr) {
-            return new Config(epochs, batchSize, lr, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress);
+            return new Config(epochs, batchSize, lr, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress, trainNoise);
         }
 
         public Config withCacheDir(Path dir) {
-            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, dir, progress);
+            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, dir, progress, trainNoise);
         }
 
         public Config withSeed(long s) {
-            return new Config(epochs, batchSize, learningRate, weightDecay, s, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress);
+            return new Config(epochs, batchSize, learningRate, weightDecay, s, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress, trainNoise);
+        }
+
+        public Config withTrainNoise(double sigma) {
+            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress, sigma);
         }
 
         public Config withProgress(boolean p) {
-            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, p);
+            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, p, trainNoise);
         }
 
         SmallCnn newModel(int channels, int resolution, int classes) {
@@ -125,6 +139,7 @@ public final class ClassifierMetrics {
             m.put("seed", seed);
             m.put("max_train_samples", maxTrainSamples);
             m.put("held_out_samples", heldOutSamples);
+            if (trainNoise > 0) m.put("train_noise", trainNoise); // absent for 0: older cache entries stay valid
             return m;
         }
     }
@@ -132,6 +147,7 @@ public final class ClassifierMetrics {
     static final int DEFAULT_EPOCHS = 4;
     static final int DEFAULT_WIDTH = 16;
     static final int DEFAULT_CONVS = 1;
+    static final double DEFAULT_TRAIN_NOISE = 0.15;
 
     /** $UDIT_CACHE_DIR/classifiers, else $XDG_CACHE_HOME/udit/classifiers, else ~/.cache/udit/classifiers. */
     public static Path defaultCacheDir() {
@@ -335,6 +351,7 @@ public final class ClassifierMetrics {
         float[] batch = new float[b * sample];
         long[] labels = new long[b];
         long step = 0;
+        Generator noiseGen = NativeScopes.outsideScopes(() -> torch.make_generator_cpu(c.seed() * 0x9E3779B97F4A7C15L + 2));
         say.accept(String.format("classifier: training on %d images of %s, %d epochs x %d steps", n, data.describe(), c.epochs(), stepsPerEpoch));
         try (ProgressBar bar = c.progress() ? new ProgressBar("classifier", total) : null) {
             for (int epoch = 0; epoch < c.epochs(); epoch++) {
@@ -353,6 +370,7 @@ public final class ClassifierMetrics {
                     opt.param_groups().get(0).options().set_lr(lr);
                     try (PointerScope scope = new PointerScope()) {
                         Tensor x = Tensors.floats(Arrays.copyOf(batch, bs * sample), bs, data.channels(), data.resolution(), data.resolution());
+                        if (c.trainNoise() > 0) x = withNoise(x, c.trainNoise(), noiseGen);
                         Tensor y = Tensors.longs(Arrays.copyOf(labels, bs), bs);
                         Tensor logits = model.logits(model.features(x));
                         Tensor loss = torch.nll_loss(torch.log_softmax(logits, 1), y);
@@ -371,6 +389,14 @@ public final class ClassifierMetrics {
                 say.accept(String.format("classifier: epoch %d/%d mean loss %.4f", epoch + 1, c.epochs(), lossSum / stepsPerEpoch));
             }
         }
+    }
+
+    /** x + sigma_i z per image, sigma_i ~ U(0, maxSigma), clamped to [-1, 1]. */
+    static Tensor withNoise(Tensor x, double maxSigma, Generator gen) {
+        TensorOptions f = new TensorOptions(ScalarType.Float);
+        Tensor sigma = torch.rand(new long[] {x.size(0), 1, 1, 1}, new GeneratorOptional(gen), f).mul(new Scalar(maxSigma));
+        Tensor z = torch.randn(x.sizes().vec().get(), new GeneratorOptional(gen), f);
+        return x.add(z.mul(sigma)).clamp(new ScalarOptional(new Scalar(-1.0)), new ScalarOptional(new Scalar(1.0)));
     }
 
     private static void shuffle(int[] a, SplittableRandom rng) {

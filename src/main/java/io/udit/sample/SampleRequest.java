@@ -7,7 +7,8 @@ import io.udit.diffusion.ClassifierFreeGuidance;
  * steps, guidance, seed. Image i's noise comes from its own generator seeded by (seed, firstIndex + i), so an image
  * does not depend on batch size or on how a run is sharded.
  *
- * @param sampler  "ddpm" (ancestral), "ddim" (with eta) or "dpm++" (DPM-Solver++ 2M)
+ * @param sampler  "ddpm" (ancestral), "ddim" (with eta), "dpm++" (DPM-Solver++ 2M) or "dpm++sde" (its stochastic
+ *                 form, SDE-DPM-Solver++ 2M)
  * @param cfgScale guidance scale (1 = no guidance)
  * @param clip     clip predicted x0 to [-1, 1] (pixel-space models)
  * @param noiseSchedule the schedule the model was trained with ("linear", as DiT/U-DiT, or "cosine")
@@ -24,12 +25,12 @@ public record SampleRequest(long[] labels, String sampler, int steps, double cfg
     }
 
     public SampleRequest {
-        if (!java.util.List.of("linear", "cosine").contains(noiseSchedule)) {
-            throw new IllegalArgumentException("noise schedule must be linear or cosine, got " + noiseSchedule);
+        if (!io.udit.diffusion.NoiseSchedule.isKnown(noiseSchedule)) {
+            throw new IllegalArgumentException("noise schedule must be linear, cosine or cosine-shiftK, got " + noiseSchedule);
         }
         labels = labels.clone();
-        if (!java.util.List.of("ddpm", "ddim", "dpm++").contains(sampler)) {
-            throw new IllegalArgumentException("sampler must be ddpm, ddim or dpm++, got " + sampler);
+        if (!java.util.List.of("ddpm", "ddim", "dpm++", "dpm++sde").contains(sampler)) {
+            throw new IllegalArgumentException("sampler must be ddpm, ddim, dpm++ or dpm++sde, got " + sampler);
         }
         if (steps <= 0) throw new IllegalArgumentException("steps must be positive");
         if (!(cfgScale >= 0)) throw new IllegalArgumentException("cfg scale must be >= 0");

@@ -41,7 +41,8 @@ public final class Sampling {
         return switch (r.sampler()) {
             case "ddpm" -> new DdpmSampler(base.respaced(Integer.toString(r.steps())), r.clip());
             case "ddim" -> new DdimSampler(base.respaced("ddim" + r.steps()), r.eta(), r.clip());
-            default -> new DpmSolverPlusPlus(base.baseSchedule(), r.steps(), DpmSolverPlusPlus.Spacing.TIME_UNIFORM, r.clip(), false, true);
+            default -> new DpmSolverPlusPlus(base.baseSchedule(), r.steps(), DpmSolverPlusPlus.Spacing.TIME_UNIFORM, r.clip(), false, true,
+                    r.sampler().equals("dpm++sde"));
         };
     }
 

@@ -15,7 +15,7 @@ import java.util.Map;
  * @param independentLabelDropout the reference's behaviour: each of U-DiT's three label embedders drops on its own
  * @param sampleEvery      write a preview grid every N steps (0 = never)
  * @param previewPerClass  preview images per class
- * @param previewSampler   sampler for previews ("ddim", "dpm++", "ddpm")
+ * @param previewSampler   sampler for previews ("ddim", "dpm++", "dpm++sde", "ddpm")
  * @param previewSteps     sampler steps for previews
  * @param clipDenoised     clip predicted x0 to [-1, 1] while sampling (pixel-space data)
  * @param gradClip         clip the global gradient norm to this value (0 = off, the paper's recipe)
@@ -59,8 +59,8 @@ public record TrainConfig(
         if (steps < 0) throw new IllegalArgumentException("steps must be >= 0");
         if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive");
         if (emaDecay < 0 || emaDecay >= 1) throw new IllegalArgumentException("ema decay must be in [0, 1)");
-        if (!java.util.List.of("linear", "cosine").contains(noiseSchedule)) {
-            throw new IllegalArgumentException("noise schedule must be linear or cosine, got " + noiseSchedule);
+        if (!io.udit.diffusion.NoiseSchedule.isKnown(noiseSchedule)) {
+            throw new IllegalArgumentException("noise schedule must be linear, cosine or cosine-shiftK, got " + noiseSchedule);
         }
         if (minSnrGamma < 0) throw new IllegalArgumentException("min-SNR gamma must be >= 0");
         if (gradClip < 0 || warmupSteps < 0) throw new IllegalArgumentException("grad clip and warm-up steps must be >= 0");

@@ -123,11 +123,38 @@ class SamplerTest {
     }
 
     @Test
+    void sdeDpmSolverLandsOnTheDataDistribution() {
+        // N(mu, 0.5^2) data: the stochastic solver's 25 steps must reproduce mean and spread of the data; the noise it
+        // injects must matter (another noise stream from the same x_T gives other samples) and, unlike the ODE
+        // solver's, its result must not be a function of x_T
+        long[] shape = {32, 4, 16, 16};
+        double s = 0.5;
+        GaussianOracle oracle = new GaussianOracle(base, MU, s, null);
+        DpmSolverPlusPlus sde = new DpmSolverPlusPlus(base, 25, DpmSolverPlusPlus.Spacing.TIME_UNIFORM, false, false, true, true);
+        assertTrue(sde.toString().startsWith("SdeDpmSolverPlusPlus"));
+        assertEquals(25, sde.modelEvaluations());
+        Tensor xT = startNoise(shape);
+        Tensor a = sde.sample(oracle, xT, null, NoiseSource.seeded(7), ProgressListener.NONE);
+        double[][] st = GaussianOracle.channelStats(a);
+        System.out.printf("SDE-DPM-Solver++(2M)-25 on N(mu, 0.25): channel means %s (mu %s), stds %s%n",
+                java.util.Arrays.toString(st[0]), java.util.Arrays.toString(MU), java.util.Arrays.toString(st[1]));
+        for (int c = 0; c < 4; c++) {
+            assertEquals(MU[c], st[0][c], 0.03, "mean of channel " + c);
+            assertEquals(s, st[1][c], 0.03, "std of channel " + c);
+        }
+        Tensor b = sde.sample(oracle, xT, null, NoiseSource.seeded(8), ProgressListener.NONE);
+        Tensor ode = run(DpmSolverPlusPlus.of(diffusion, 25), oracle, xT);
+        assertTrue(Tensors.maxAbsDiff(a, b) > 0.5, "the injected noise must change the samples");
+        assertTrue(rms(a, ode) > 0.1, "the stochastic solver must not follow the ODE");
+    }
+
+    @Test
     void sameSeedSameSamples() {
         long[] shape = {2, 4, 8, 8};
         GaussianOracle oracle = new GaussianOracle(base, MU, 0.5, 0.0);
         List<Sampler> samplers = List.of(DdpmSampler.of(diffusion, 25), DdimSampler.of(diffusion, 10, 1.0),
-                DdimSampler.of(diffusion, 10, 0.0), DpmSolverPlusPlus.of(diffusion, 10));
+                DdimSampler.of(diffusion, 10, 0.0), DpmSolverPlusPlus.of(diffusion, 10),
+                new DpmSolverPlusPlus(base, 10, DpmSolverPlusPlus.Spacing.TIME_UNIFORM, false, false, true, true));
         for (Sampler s : samplers) {
             Tensor a = s.sample(oracle, shape, null, 42L, ProgressListener.NONE);
             Tensor b = s.sample(oracle, shape, null, 42L, ProgressListener.NONE);

@@ -126,4 +126,24 @@ class ScheduleAndRespacingTest {
         assertRel((float) s.posteriorLogVarianceClipped()[500], sv[2], 1e-7, "small log variance at t=500");
         assertThrows(IllegalArgumentException.class, () -> large.pMeanVariance(torch.zeros(3, 6, 2, 2), x, t, false));
     }
+
+    @Test
+    void shiftedCosineMultipliesTheSnrAndNamesAreChecked() {
+        assertArrayEquals(NoiseSchedule.cosineBetas(1000), NoiseSchedule.namedBetas("cosine-shift1", 1000), "K = 1 is the cosine schedule");
+        double[] ab = NoiseSchedule.named("cosine", 1000).alphasCumprod();
+        double[] ab4 = NoiseSchedule.named("cosine-shift4", 1000).alphasCumprod();
+        for (int t : new int[] {0, 100, 500, 900, 990}) {
+            double snr = ab[t] / (1 - ab[t]), snr4 = ab4[t] / (1 - ab4[t]);
+            // exact up to the schedules' normalisation by alpha_bar(0) (0.99984 vs 0.99996): 3.9995 everywhere
+            assertEquals(4.0, snr4 / snr, 1e-3, "SNR ratio at t = " + t);
+        }
+        for (int t = 1; t < 1000; t++) assertTrue(ab4[t] < ab4[t - 1], "alpha_bar decreases");
+        assertTrue(ab4[999] < 1e-6, "ends in noise: " + ab4[999]);
+        for (String bad : new String[] {"cosine-shift0", "cosine-shift", "cosine-shiftx", "cosine-shift-3", "cosine-shift1e9", "cosine-shiftNaN", "quadratic"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NoiseSchedule.named(bad, 1000), bad);
+            assertTrue(e.getMessage().contains(bad), e.getMessage());
+            assertTrue(!NoiseSchedule.isKnown(bad), bad);
+        }
+        assertTrue(NoiseSchedule.isKnown("cosine-shift2.5") && NoiseSchedule.isKnown("linear") && NoiseSchedule.isKnown("cosine"));
+    }
 }
