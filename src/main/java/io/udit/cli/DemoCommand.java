@@ -152,7 +152,7 @@ public final class DemoCommand implements Callable<Integer> {
         // measured on this machine: a small model with a large batch and a high learning rate (warm-up, clipping,
         // min-SNR) learns fastest per second of a short budget
         TrainConfig tc = new TrainConfig(model, 64, 64 / env.worldSize(), steps, 2e-3, 0.0, 0.9, 0.999, 0.999, true, false, seed,
-                50, 250, 2, 250, 4, "ddim", 25, 4.0, "cosine", 1000, true, 0, 1.0, 100, 5.0);
+                50, 500, 2, 500, 4, "ddim", 25, 4.0, "cosine", 1000, true, 0, 1.0, 100, 5.0);
         long tTrain = System.nanoTime();
         Trainer trainer = new Trainer(tc, train, dir, false, null)
                 .withTimeBudget(Duration.ofSeconds((long) (budget * 60)));

@@ -64,7 +64,7 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "0") long seed;
 
-    @Option(names = "--noise-schedule", description = "linear or cosine (default: what the checkpoint recorded, else linear).")
+    @Option(names = "--noise-schedule", description = "linear, cosine or cosine-shiftK (default: what the checkpoint recorded, else linear).")
     String schedule;
 
     @Option(names = "--batch", defaultValue = "32", description = "Images per sampler batch.") int batch;

@@ -68,7 +68,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "0", description = "Linear learning-rate warm-up steps (0 = off, as the paper).")
     int warmup;
 
-    @Option(names = "--noise-schedule", defaultValue = "linear", description = "linear (the paper) or cosine (better for small images).")
+    @Option(names = "--noise-schedule", defaultValue = "linear", description = "linear (the paper), cosine, or cosine-shiftK: the cosine schedule with its SNR multiplied by K (for images smaller than 64x64).")
     String schedule;
 
     @Option(names = "--ema", defaultValue = "0.9999", description = "EMA decay (default ${DEFAULT-VALUE}).")

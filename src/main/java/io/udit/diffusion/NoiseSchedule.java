@@ -119,8 +119,8 @@ public final class NoiseSchedule {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("unknown noise schedule: " + name + " (" + SHIFTED_COSINE + "K needs a number K)");
         }
-        if (!(v >= 1 && v <= 1e4) || !k.matches("[0-9.]+")) {
-            throw new IllegalArgumentException("noise schedule " + name + ": the SNR factor K must be a plain number from 1 to 10000");
+        if (!(v >= 1e-4 && v <= 1e4) || !k.matches("[0-9.]+")) {
+            throw new IllegalArgumentException("noise schedule " + name + ": the SNR factor K must be a plain number from 0.0001 to 10000");
         }
         return v;
     }

@@ -69,6 +69,7 @@ class ClassifierMetricsTest {
         assertEquals(first.trainSeconds(), again.trainSeconds(), 1e-9);
         // another setting or another dataset is another key
         assertFalse(first.cacheKey().equals(ClassifierMetrics.cacheKey(TRAIN, HELD, config().withSeed(5))));
+        assertFalse(first.cacheKey().equals(ClassifierMetrics.cacheKey(TRAIN, HELD, config().withTrainNoise(0.05))));
         assertFalse(first.cacheKey().equals(ClassifierMetrics.cacheKey(new BarsAndBlobs(6000, 3, 16, 9), HELD, config())));
     }
 
