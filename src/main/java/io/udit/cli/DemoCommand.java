@@ -8,12 +8,12 @@ import io.udit.diffusion.ClassifierFreeGuidance;
 import io.udit.dist.DistEnv;
 import io.udit.dist.ProcessGroup;
 import io.udit.engine.Engine;
+import io.udit.engine.NativeScopes;
 import io.udit.engine.Tensors;
 import io.udit.eval.ClassifierMetrics;
 import io.udit.io.AtomicFiles;
 import io.udit.io.Json;
 import io.udit.io.Npz;
-import io.udit.model.Backbone;
 import io.udit.model.Complexity;
 import io.udit.model.ModelConfig;
 import io.udit.model.ModelConfigs;
@@ -158,39 +158,37 @@ public final class DemoCommand implements Callable<Integer> {
         long tTrain = System.nanoTime();
         Trainer trainer = new Trainer(tc, train, dir, false, null)
                 .withTimeBudget(Duration.ofSeconds((long) (budget * 60)));
+        int classes = train.numClasses();
+        long[] labels = new long[classes * perClass];
+        for (int c = 0; c < classes; c++) for (int i = 0; i < perClass; i++) labels[c * perClass + i] = c;
+        SampleRequest req = new SampleRequest(labels, sampler, samplerSteps, cfgScale, ClassifierFreeGuidance.Mode.STANDARD,
+                seed, 0, true, 0.0, 64, tc.noiseSchedule());
         Trainer.Result r;
-        if (env.isDistributed()) {
-            try (ProcessGroup pg = TrainCommand.joinGroup(env)) {
-                r = trainer.withProcessGroup(pg).run();
-            }
-            if (!main) return 0; // the other ranks only train
-            for (Process p : workers) {
-                if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly();
-            }
-        } else {
-            r = trainer.run();
+        double trainSeconds, sampleSeconds;
+        Tensor images;
+        // every rank trains, then samples its share of the images (same per-image seeds, same images as one process)
+        try (ProcessGroup pg = env.isDistributed() ? TrainCommand.joinGroup(env) : null;
+             ProgressBar bar = main ? new ProgressBar("sample", (labels.length + env.worldSize() - 1) / env.worldSize()) : null) {
+            r = (pg != null ? trainer.withProcessGroup(pg) : trainer).run();
+            trainSeconds = (System.nanoTime() - tTrain) / 1e9;
+            long tSample = System.nanoTime();
+            images = NativeScopes.escape(Sampling.generate(r.ema(), req,
+                    (done, total, step, stepsTotal) -> { if (bar != null) bar.update(done); }, pg));
+            sampleSeconds = (System.nanoTime() - tSample) / 1e9;
         }
-        double trainSeconds = (System.nanoTime() - tTrain) / 1e9;
+        if (!main) return 0; // the other ranks only train and sample
+        for (Process p : workers) {
+            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly();
+        }
+        if (!workers.isEmpty()) torch.set_num_threads(env.worldSize()); // the cores the workers used are free again
         int trainProcs = env.worldSize();
 
         System.err.println("classifier for the metrics (trained once, then cached):");
         ClassifierMetrics judge = ClassifierMetrics.trainOrLoad(train, heldOut,
                 ClassifierMetrics.Config.defaults().withMaxTrainSamples(fashion ? 60_000 : 30_000).withProgress(true), System.err::println);
 
-        int classes = train.numClasses();
-        long[] labels = new long[classes * perClass];
-        for (int c = 0; c < classes; c++) for (int i = 0; i < perClass; i++) labels[c * perClass + i] = c;
-        SampleRequest req = new SampleRequest(labels, sampler, samplerSteps, cfgScale, ClassifierFreeGuidance.Mode.STANDARD,
-                seed, 0, true, 0.0, 64, tc.noiseSchedule());
-        Backbone ema = r.ema();
         Map<String, Object> metrics = new LinkedHashMap<>();
-        long tSample = System.nanoTime();
         try (PointerScope scope = new PointerScope()) {
-            Tensor images;
-            try (ProgressBar bar = new ProgressBar("sample", labels.length)) {
-                images = Sampling.generate(ema, req, (done, total, step, stepsTotal) -> bar.update(done));
-            }
-            double sampleSeconds = (System.nanoTime() - tSample) / 1e9;
             ClassifierMetrics.Report rep = judge.evaluate(images, Tensors.longs(labels, labels.length));
             // the grid shows 8 per class; the npz holds all
             int show = Math.min(8, perClass);

@@ -9,6 +9,7 @@ import io.udit.diffusion.GaussianDiffusion;
 import io.udit.diffusion.NoiseSource;
 import io.udit.diffusion.ProgressListener;
 import io.udit.diffusion.Sampler;
+import io.udit.dist.ProcessGroup;
 import io.udit.engine.Tensors;
 import io.udit.model.Backbone;
 import io.udit.model.Form;
@@ -84,6 +85,22 @@ public final class Sampling {
             progress.update(to, n, 0, 0);
         }
         return out;
+    }
+
+    /**
+     * {@link #generate} split over the ranks of a process group: rank k samples the k-th contiguous share of the
+     * request and an allreduce assembles the whole on every rank. Per-image seeds make the images identical to a
+     * single-process run. {@code progress} sees this rank's share only.
+     */
+    public static Tensor generate(Backbone model, SampleRequest r, Progress progress, ProcessGroup group) {
+        if (group == null || group.worldSize() == 1) return generate(model, r, progress);
+        ModelConfig c = model.config();
+        int n = r.count(), world = group.worldSize(), share = (n + world - 1) / world;
+        int from = Math.min(n, group.rank() * share), to = Math.min(n, from + share);
+        Tensor all = Tensors.zeros(ScalarType.Float, n, c.inChannels(), c.inputSize(), c.inputSize());
+        if (to > from) all.narrow(0, from, to - from).copy_(generate(model, r.slice(from, to), progress));
+        group.allreduceSum(all); // the other rows are zeros on this rank: the sum is exact
+        return all;
     }
 
     /** Noise where image i always gets the stream of its own generator, seeded by (seed, global index). */

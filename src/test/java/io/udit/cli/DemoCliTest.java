@@ -1,6 +1,13 @@
 package io.udit.cli;
 
+import io.udit.api.ModelFiles;
+import io.udit.diffusion.ClassifierFreeGuidance;
+import io.udit.engine.Engine;
 import io.udit.io.Json;
+import io.udit.io.Npz;
+import io.udit.sample.SampleRequest;
+import io.udit.sample.Sampling;
+import org.bytedeco.pytorch.Tensor;
 import io.udit.testing.Cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,6 +29,7 @@ class DemoCliTest {
                 "--procs", "2", "--out", dir.toString());
         assertEquals(0, r.exitCode(), r.all());
         assertTrue(r.err().contains("in 2 processes"), r.err());
+        assertTrue(r.err().contains("sample [") && r.err().contains(" 8/8 "), "rank 0 samples 8 of the 16 images: " + r.err());
         for (String f : List.of("report.md", "grid.png", "loss.png", "metrics.json", "samples.npz", "log.jsonl", "config.json")) {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
         }
@@ -35,6 +43,18 @@ class DemoCliTest {
         assertTrue(log.contains("\"allreduce_s\""), log);
         String report = Files.readString(dir.resolve("report.md"));
         assertTrue(report.contains("class fidelity") && report.contains("grid.png"), report);
+
+        Engine.init();
+        // each rank sampled half of the images: together they equal one process sampling the final EMA weights
+        ModelFiles.Loaded ema = ModelFiles.load(dir.resolve("checkpoints").resolve("step_0000003.pt"), "ema", null);
+        long[] labels = new long[16];
+        for (int i = 0; i < labels.length; i++) labels[i] = i / 2;
+        SampleRequest req = new SampleRequest(labels, "dpm++sde", 4, 4.0, ClassifierFreeGuidance.Mode.STANDARD, 0, 0, true,
+                0.0, 64, ema.noiseSchedule());
+        Tensor single = Sampling.toUint8Nhwc(Sampling.generate(ema.model(), req, Sampling.Progress.NONE));
+        Tensor sharded = Npz.read(dir.resolve("samples.npz")).get("arr_0");
+        assertEquals(0L, single.ne(sharded).sum().item_long(), "two-process samples differ from one process's");
+        assertTrue(single.to(org.bytedeco.pytorch.global.torch.ScalarType.Float).std().item_double() > 1, "samples are not blank");
     }
 
     @Test
