@@ -55,7 +55,7 @@ public record Complexity(long paramsTrained, long paramsFolded, long macsFolded,
     }
 
     static Complexity udit(UDiTConfig c) {
-        long d = c.hiddenSize(), in = c.inChannels(), r = c.inputSize();
+        long d = c.hiddenSize(), in = c.gridInChannels(), r = c.gridSize(); // the network's grid (pixel_unshuffle)
         long params = 0, shared = 0, elem = 0; // shared: every MAC outside the FFNs
         long labelRows = c.numClasses() + (c.hasNullClass() ? 1 : 0);
 
@@ -109,7 +109,7 @@ public record Complexity(long paramsTrained, long paramsFolded, long macsFolded,
         // resolution changes, skip fusions, output conv, final layer
         long[][] convs = { // {resolution, in, out, kernel}
                 {r, d, d / 2, 3}, {r / 2, 2 * d, d, 3}, {r / 4, 4 * d, 8 * d, 3}, {r / 2, 4 * d, 2 * d, 1},
-                {r / 2, 2 * d, 4 * d, 3}, {r, 2 * d, 2 * d, 1}, {r, 2 * d, 2 * d, 3}, {r, 2 * d, c.outChannels(), 3}};
+                {r / 2, 2 * d, 4 * d, 3}, {r, 2 * d, 2 * d, 1}, {r, 2 * d, 2 * d, 3}, {r, 2 * d, c.gridOutChannels(), 3}};
         boolean[] bias = {false, false, false, true, false, true, true, true};
         for (int i = 0; i < convs.length; i++) {
             long[] v = convs[i];
@@ -129,7 +129,7 @@ public record Complexity(long paramsTrained, long paramsFolded, long macsFolded,
      */
     public static Map<String, Long> uditSectionMacs(UDiTConfig c) {
         Map<String, Long> m = new LinkedHashMap<>();
-        long d = c.hiddenSize(), r = c.inputSize();
+        long d = c.hiddenSize(), r = c.gridSize();
         for (int level = 0; level < 5; level++) {
             long w = c.width(level), res = c.resolution(level), hw = res * res, f = c.downFactor().get(level);
             long n = hw / (f * f), hid = c.ffnHidden((int) w), k = c.downsamplerKernel(), layers = 2L * c.depth().get(level);
@@ -141,8 +141,8 @@ public record Complexity(long paramsTrained, long paramsFolded, long macsFolded,
             m.merge("ffn conv1x1", layers * 2 * hw * w * hid, Long::sum);
             if (c.ffn() != UDiTConfig.FfnType.BASIC) m.merge("ffn depthwise", layers * hw * hid * 25, Long::sum);
         }
-        long[][] convs = {{r, c.inChannels(), d, 3}, {r, d, d / 2, 3}, {r / 2, 2 * d, d, 3}, {r / 4, 4 * d, 8 * d, 3},
-                {r / 2, 4 * d, 2 * d, 1}, {r / 2, 2 * d, 4 * d, 3}, {r, 2 * d, 2 * d, 1}, {r, 2 * d, 2 * d, 3}, {r, 2 * d, c.outChannels(), 3}};
+        long[][] convs = {{r, c.gridInChannels(), d, 3}, {r, d, d / 2, 3}, {r / 2, 2 * d, d, 3}, {r / 4, 4 * d, 8 * d, 3},
+                {r / 2, 4 * d, 2 * d, 1}, {r / 2, 2 * d, 4 * d, 3}, {r, 2 * d, 2 * d, 1}, {r, 2 * d, 2 * d, 3}, {r, 2 * d, c.gridOutChannels(), 3}};
         long total = 0;
         for (long[] v : convs) total += v[0] * v[0] * v[1] * v[2] * v[3] * v[3];
         m.put("embed + resample + output convs", total + 2 * d * 4 * d);

@@ -47,7 +47,7 @@ public final class ModelConfigs {
         return c;
     }
 
-    private static final Set<String> UDIT_KEYS = Set.of("family", "model", "input_size", "in_channels", "hidden_size",
+    private static final Set<String> UDIT_KEYS = Set.of("family", "model", "pixel_unshuffle", "input_size", "in_channels", "hidden_size",
             "num_heads", "depth", "mlp_ratio", "num_classes", "learn_sigma", "class_dropout_prob", "rep", "ffn_type",
             "attn_type", "posemb_type", "downsampler", "down_shortcut", "down_factor");
     private static final Set<String> DIT_KEYS = Set.of("family", "model", "input_size", "patch_size", "in_channels",
@@ -131,7 +131,8 @@ public final class ModelConfigs {
                 integer(map, "hidden_size", b.hiddenSize()), integer(map, "num_heads", b.numHeads()), depth,
                 number(map, "mlp_ratio", b.mlpRatio()), integer(map, "num_classes", b.numClasses()),
                 bool(map, "learn_sigma", b.learnSigma()), number(map, "class_dropout_prob", b.classDropoutProb()),
-                ffn, attn, pos, kernel, bool(map, "down_shortcut", b.downShortcut()), factor);
+                ffn, attn, pos, kernel, bool(map, "down_shortcut", b.downShortcut()), factor,
+                integer(map, "pixel_unshuffle", b.pixelUnshuffle()));
     }
 
     private static int downsamplerKernel(Object v) {

@@ -27,7 +27,7 @@ public final class UDiT extends Backbone {
     public UDiT(UDiTConfig c, long seed) {
         this.config = c;
         int d = c.hiddenSize();
-        xEmbedder = new Layers.Conv2d(c.inChannels(), d, 3, true);
+        xEmbedder = new Layers.Conv2d(c.gridInChannels(), d, 3, true);
         Module xe = new Module();
         xe.register_module("proj", xEmbedder);
         register_module("x_embedder", xe);
@@ -73,7 +73,7 @@ public final class UDiT extends Backbone {
         up21 = resamplers[3];
         output = new Layers.Conv2d(2 * d, 2 * d, 3, true);
         register_module("output", output);
-        finalLayer = new FinalLayer(2 * d, c.outChannels());
+        finalLayer = new FinalLayer(2 * d, c.gridOutChannels());
         register_module("final_layer", finalLayer);
         initialize(torch.make_generator_cpu(seed));
         toDevice(io.udit.engine.Engine.device());
@@ -133,7 +133,9 @@ public final class UDiT extends Backbone {
         DownsampledAttention.Kernel kernel = attentionKernel();
         // channels-last (NHWC memory) end to end: oneDNN's 1x1 and depthwise convs run ~10x faster on it than on
         // NCHW here, and the channel LayerNorm and token rearrangements become copies of contiguous channel rows
-        Tensor h = probe.time("embed + resample + output convs", () -> xEmbedder.forward(x.contiguous(torch.MemoryFormat.ChannelsLast)));
+        int u = config.pixelUnshuffle();
+        Tensor grid = u == 1 ? x : torch.pixel_unshuffle(x, u); // u x u pixel blocks into channels (our extension)
+        Tensor h = probe.time("embed + resample + output convs", () -> xEmbedder.forward(grid.contiguous(torch.MemoryFormat.ChannelsLast)));
         probe.record("x_embedder", h);
         Tensor[] labels = {y1, y2, y3};
         Tensor[] cond = new Tensor[3];
@@ -160,7 +162,9 @@ public final class UDiT extends Backbone {
 
         Tensor out = record(probe, "output", probe.time(convs, () -> output.forward(dec1)));
         Tensor c2 = cond[1];
-        return record(probe, "final_layer", probe.time(convs, () -> finalLayer.forward(out, c2).contiguous()));
+        Tensor y = record(probe, "final_layer", probe.time(convs, () -> finalLayer.forward(out, c2).contiguous()));
+        // channel groups of u^2 back into pixels: eps channels first, then the variance channels, as without unshuffle
+        return u == 1 ? y : torch.pixel_shuffle(y, u).contiguous();
     }
 
     private Tensor runLevel(int level, Tensor x, Tensor c, Form form, DownsampledAttention.Kernel kernel, Probe probe) {

@@ -43,6 +43,42 @@ class ModelVariantsTest {
     }
 
     @Test
+    void pixelUnshuffleIsTheSameNetworkOnFoldedPixels() {
+        Map<String, Object> map = new java.util.LinkedHashMap<>(Map.of("input_size", 16, "in_channels", 3, "hidden_size", 32,
+                "num_heads", 2, "depth", List.of(1, 1, 1, 1, 1), "mlp_ratio", 2, "num_classes", 4, "attn_type", "v2",
+                "posemb_type", "rope2d", "down_factor", 2));
+        map.put("pixel_unshuffle", 2);
+        UDiTConfig folded = (UDiTConfig) ModelConfigs.fromMap(map);
+        assertEquals(2, folded.pixelUnshuffle());
+        assertEquals(folded, ModelConfigs.fromMap(folded.toMap()), "pixel_unshuffle survives the config round trip");
+        assertFalse(folded.withPixelUnshuffle(1).toMap().containsKey("pixel_unshuffle"), "reference configs stay as they were");
+        // the same weights as a plain U-DiT on 12 x 8 x 8 inputs (same seed, same parameter shapes, same keys)
+        UDiTConfig grid = folded.withPixelUnshuffle(1).withInputSize(8).withInChannels(12);
+        UDiT a = new UDiT(folded, 3), b = new UDiT(grid, 3);
+        assertEquals(b.stateDict().keySet(), a.stateDict().keySet());
+        b.loadStateDict(a.stateDict());
+        Tensor x = torch.randn(2, 3, 16, 16), t = Tensors.longs(new long[] {5, 700}, 2), y = Tensors.longs(new long[] {1, 3}, 2);
+        // non-zero output layers, so the comparison sees the whole network
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (Map.Entry<String, Tensor> e : a.stateDict().entrySet()) {
+                if (e.getKey().contains("adaLN") || e.getKey().startsWith("final_layer")) {
+                    e.getValue().copy_(torch.randn(Tensors.shape(e.getValue())).mul(new Scalar(0.05)));
+                }
+            }
+            b.loadStateDict(a.stateDict());
+            Tensor out = a.forward(x, t, y);
+            assertEquals(List.of(2L, 6L, 16L, 16L), List.of(out.size(0), out.size(1), out.size(2), out.size(3)));
+            Tensor ref = torch.pixel_shuffle(b.forward(torch.pixel_unshuffle(x, 2), t, y), 2);
+            assertTrue(Tensors.relativeError(out, ref) <= 1e-6, "error " + Tensors.relativeError(out, ref));
+            assertTrue(out.abs().max().item_double() > 1e-3, "the output is not trivially zero");
+        }
+        assertEquals(Complexity.of(grid).gmacsFolded(), Complexity.of(folded).gmacsFolded(), 1e-12);
+        assertTrue(Complexity.of(folded).gmacsFolded() < Complexity.of(folded.withPixelUnshuffle(1)).gmacsFolded() / 3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> folded.withPixelUnshuffle(8));
+        assertTrue(e.getMessage().contains("multiple of 4 x pixel_unshuffle"), e.getMessage());
+    }
+
+    @Test
     void ditMatchesAnIndependentTorchComputation() throws Exception {
         Path dir = Path.of("src/test/resources/dit-tiny");
         DiTConfig c = new DiTConfig(8, 2, 4, 64, 2, 4, 4.0, 0.1, 10, true);
