@@ -62,7 +62,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default runs/demo-<data>-<time>).")
     Path out;
 
-    @Option(names = "--minutes", description = "Training time budget (default: 12 for synthetic, 25 for fashion-mnist).")
+    @Option(names = "--minutes", description = "Training time budget (default: 12 for synthetic, 20 for fashion-mnist).")
     Double minutes;
 
     @Option(names = "--steps", defaultValue = "20000", description = "Upper bound on training steps (default ${DEFAULT-VALUE}).")
@@ -117,7 +117,7 @@ public final class DemoCommand implements Callable<Integer> {
             throw new UserError(e.getMessage() + (fashion ? " (install the Debian package dataset-fashion-mnist, or pass fashion-mnist:DIR)" : ""), e);
         }
         ModelConfig model = loadConfig(fashion ? "fashion-mnist" : "synthetic");
-        double budget = minutes != null ? minutes : fashion ? 25 : 12; // synthetic: ~13 minutes in all; fashion-mnist: ~32 (sampling 320 images at 32x32 takes 6)
+        double budget = minutes != null ? minutes : fashion ? 20 : 12; // synthetic: ~13 minutes in all; fashion-mnist: ~23
         Path dir = out != null ? out : Path.of("runs", "demo-" + (fashion ? "fashion-mnist" : "synthetic") + "-"
                 + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         // training runs as a data-parallel job of `procs` single-thread processes (this one is rank 0): the demo's
