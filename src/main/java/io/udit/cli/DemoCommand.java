@@ -52,8 +52,6 @@ import java.util.concurrent.Callable;
         description = "Train a small U-DiT on built-in data, sample every class, measure class fidelity and a Fréchet"
                 + " distance, and write grid.png, loss.png, metrics.json and report.md into a run folder.")
 public final class DemoCommand implements Callable<Integer> {
-    /** Global batch of the demo's training (split over the processes). */
-    static final int BATCH = 64;
 
     @Option(names = "--data", defaultValue = "synthetic",
             description = "synthetic (8 shape classes, generated) or fashion-mnist[:DIR] (default ${DEFAULT-VALUE}).")
@@ -67,6 +65,17 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--steps", defaultValue = "20000", description = "Upper bound on training steps (default ${DEFAULT-VALUE}).")
     long steps;
+
+    @Option(names = "--batch", description = "Global training batch, split over the processes (default: 128 for synthetic,"
+            + " 64 for fashion-mnist).")
+    Integer batchOption;
+
+    @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--cooldown", description = "Share of the time budget at the end over which the learning rate falls"
+            + " linearly to zero (default: 0.3 for synthetic, 0 for fashion-mnist).")
+    Double cooldownOption;
 
     @Option(names = "--per-class", defaultValue = "32", description = "Samples per class for the metrics (default ${DEFAULT-VALUE}).")
     int perClass;
@@ -99,6 +108,11 @@ public final class DemoCommand implements Callable<Integer> {
         }
         if (perClass < 1) throw new UserError("--per-class must be at least 1");
         boolean fashion = data.startsWith("fashion-mnist");
+        int batch = batchOption != null ? batchOption : fashion ? 64 : 128;
+        double cooldown = cooldownOption != null ? cooldownOption : fashion ? 0 : 0.3;
+        if (batch < 1) throw new UserError("--batch must be at least 1, got " + batch);
+        if (!(lr > 0 && lr < 1)) throw new UserError("--lr must be in (0, 1), got " + lr);
+        if (!(cooldown >= 0 && cooldown <= 1)) throw new UserError("--cooldown must be in [0, 1], got " + cooldown);
         Path fmDir = fashion && data.contains(":") ? Path.of(data.substring(data.indexOf(':') + 1)) : Path.of("/usr/share/datasets/fashion-mnist");
         Dataset train, heldOut;
         try {
@@ -131,7 +145,7 @@ public final class DemoCommand implements Callable<Integer> {
         List<Process> workers = new ArrayList<>();
         if (!env.isDistributed()) {
             int n = procs != null ? procs : defaultProcs();
-            if (n < 1 || n > BATCH || BATCH % n != 0) throw new UserError("--procs must divide the batch of " + BATCH + " (1, 2, 4, ... " + BATCH + "), got " + n);
+            if (n < 1 || n > batch || batch % n != 0) throw new UserError("--procs must divide the batch of " + batch + ", got " + n);
             if (n > 1) {
                 int port = LaunchCommand.freePort();
                 List<String> cmd = spec.commandLine().getParseResult().originalArgs(); // "demo" and its arguments
@@ -157,11 +171,11 @@ public final class DemoCommand implements Callable<Integer> {
         // min-SNR 5 beat plain MSE, batch 64 beat 32, and the cosine schedule with its SNR scaled by 0.25 gave 0.48
         // against 0.44 unshifted (x4: 0.44, x16: 0.31). The model folds 2x2 pixel blocks into channels
         // (pixel_unshuffle 2, see synthetic.json): 3.7x the steps per minute, 0.59 against 0.48 in the same 11 minutes
-        TrainConfig tc = new TrainConfig(model, BATCH, BATCH / env.worldSize(), steps, 2e-3, 0.0, 0.9, 0.999, 0.999, true, false, seed,
+        TrainConfig tc = new TrainConfig(model, batch, batch / env.worldSize(), steps, lr, 0.0, 0.9, 0.999, 0.999, true, false, seed,
                 50, 500, 2, 500, 4, "ddim", 25, 4.0, "cosine-shift0.25", 1000, true, 0, 1.0, 100, 5.0);
         long tTrain = System.nanoTime();
         Trainer trainer = new Trainer(tc, train, dir, false, null)
-                .withTimeBudget(Duration.ofSeconds((long) (budget * 60)));
+                .withTimeBudget(Duration.ofSeconds((long) (budget * 60)), cooldown);
         int classes = train.numClasses();
         long[] labels = new long[classes * perClass];
         for (int c = 0; c < classes; c++) for (int i = 0; i < perClass; i++) labels[c * perClass + i] = c;
@@ -209,6 +223,8 @@ public final class DemoCommand implements Callable<Integer> {
             metrics.put("gmacs_per_image", cx.gmacsFolded());
             metrics.put("train_steps", r.finalStep());
             metrics.put("train_batch", (long) tc.globalBatch());
+            metrics.put("train_lr", lr);
+            metrics.put("train_lr_cooldown", cooldown);
             metrics.put("train_seconds", trainSeconds);
             metrics.put("train_processes", trainProcs);
             metrics.put("train_images_per_s", r.finalStep() * tc.globalBatch() / trainSeconds);
@@ -280,8 +296,11 @@ public final class DemoCommand implements Callable<Integer> {
         sb.append("# udit demo report\n\n");
         sb.append("Data: ").append(data.describe()).append("  \n");
         sb.append(String.format("Model: U-DiT, %,d parameters, %.3f GMACs per image (config in config.json)  %n", (Long) m.get("params"), (Double) m.get("gmacs_per_image")));
-        sb.append(String.format("Training: %d steps of batch %d in %.1f min (%.0f images/s), final loss %.4f  %n",
-                (Long) m.get("train_steps"), (Long) m.get("train_batch"), (Double) m.get("train_seconds") / 60, (Double) m.get("train_images_per_s"), m.get("final_loss")));
+        double cool = (Double) m.get("train_lr_cooldown");
+        sb.append(String.format("Training: %d steps of batch %d in %.1f min (%.0f images/s), lr %.1e%s, final loss %.4f  %n",
+                (Long) m.get("train_steps"), (Long) m.get("train_batch"), (Double) m.get("train_seconds") / 60, (Double) m.get("train_images_per_s"),
+                (Double) m.get("train_lr"), cool > 0 ? String.format(" (falling to 0 over the last %.0f%% of the time)", 100 * cool) : "",
+                m.get("final_loss")));
         sb.append("Sampling: ").append(m.get("sampler")).append(String.format(", %.0f s for %d images%n%n", (Double) m.get("sample_seconds"), rep.samples()));
         sb.append("## Metrics\n\n| metric | value |\n|---|---|\n");
         sb.append(String.format("| class fidelity (share classified as the requested class) | %.3f |%n", rep.fidelity()));

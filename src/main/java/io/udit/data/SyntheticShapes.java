@@ -73,7 +73,12 @@ public final class SyntheticShapes implements Dataset {
      * it in minutes.
      */
     public static SyntheticShapes plain(long seed, int resolution, int size, int numClasses) {
-        return new SyntheticShapes(seed, resolution, size, numClasses, 0.55, 0.90, true);
+        return plain(seed, resolution, size, numClasses, 0.55, 0.90);
+    }
+
+    /** The plain variant with shape diameters drawn from [minDiameter, maxDiameter] (shares of the side). */
+    public static SyntheticShapes plain(long seed, int resolution, int size, int numClasses, double minDiameter, double maxDiameter) {
+        return new SyntheticShapes(seed, resolution, size, numClasses, minDiameter, maxDiameter, true);
     }
 
     private SyntheticShapes(long seed, int resolution, int size, int numClasses, double minDiameter, double maxDiameter,

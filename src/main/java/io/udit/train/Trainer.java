@@ -64,6 +64,8 @@ public final class Trainer {
     private final boolean resume;
     private final Listener listener;
     private volatile long deadlineNanos = Long.MAX_VALUE;
+    private long budgetNanos;
+    private double cooldownFraction;
     private ProcessGroup group;
     private volatile boolean skipNonFinite;
     private long skippedSteps;
@@ -80,8 +82,27 @@ public final class Trainer {
 
     /** Stops after the step that crosses this wall-clock budget (checkpointing and previewing as for the last step). */
     public Trainer withTimeBudget(java.time.Duration budget) {
-        this.deadlineNanos = System.nanoTime() + budget.toNanos();
+        return withTimeBudget(budget, 0);
+    }
+
+    /**
+     * A wall-clock budget whose last {@code cooldownFraction} of time lowers the learning rate linearly to zero (a
+     * warm-up-stable-decay schedule for runs bounded by time, not steps: the step count is unknown in advance).
+     */
+    public Trainer withTimeBudget(java.time.Duration budget, double cooldownFraction) {
+        if (!(cooldownFraction >= 0 && cooldownFraction <= 1))
+            throw new IllegalArgumentException("cool-down fraction must be in [0, 1], got " + cooldownFraction);
+        this.budgetNanos = budget.toNanos();
+        this.deadlineNanos = System.nanoTime() + budgetNanos;
+        this.cooldownFraction = cooldownFraction;
         return this;
+    }
+
+    /** The learning-rate factor of the time cool-down now: 1 until the cool-down starts, then linear to 0. */
+    private double cooldownFactor() {
+        if (cooldownFraction <= 0 || budgetNanos <= 0) return 1;
+        double left = (deadlineNanos - System.nanoTime()) / (double) budgetNanos; // share of the budget still ahead
+        return Math.max(0, Math.min(1, left / cooldownFraction));
     }
 
     /** Skip (do not apply) steps whose loss or gradient is NaN/Inf instead of stopping the run. */
@@ -172,11 +193,14 @@ public final class Trainer {
              ProgressBar bar = main ? new ProgressBar("train", config.steps(), step).withDeadline(deadlineNanos) : null) {
             long windowStart = System.nanoTime(), windowSteps = 0, waitedBefore = loader.waitedNanos(), commNanos = 0;
             double wLoss = 0, wMse = 0, wVb = 0, smoothLoss = Double.NaN;
+            double lrFactor = 1; // the time cool-down's factor; with several ranks, rank 0's clock from the last step
             while (step < config.steps()) {
                 double lossSum = 0, mseSum = 0, vbSum = 0, gradNorm;
                 boolean last;
+                if (group == null) lrFactor = cooldownFactor();
+                double lr = config.lrAt(step) * lrFactor;
                 try (PointerScope scope = new PointerScope()) {
-                    setLearningRate(optimizer, config.lrAt(step));
+                    setLearningRate(optimizer, lr);
                     optimizer.zero_grad();
                     StepDraws draws = StepDraws.of(config, diffusion.numTimesteps(), data, step);
                     for (int a = 0; a < accum; a++) {
@@ -205,11 +229,13 @@ public final class Trainer {
                         long tComm = System.nanoTime();
                         group.averageGradients(params, GRADIENT_BUCKET_BYTES);
                         commNanos += System.nanoTime() - tComm;
-                        double[] shared = reduce(new double[] {lossSum, mseSum, vbSum, main && stopHere ? 1 : 0});
+                        double[] shared = reduce(new double[] {lossSum, mseSum, vbSum, main && stopHere ? 1 : 0,
+                                main ? cooldownFactor() : 0});
                         lossSum = shared[0] / world;
                         mseSum = shared[1] / world;
                         vbSum = shared[2] / world;
                         stopHere = shared[3] > 0; // rank 0's clock decides, so every rank stops at the same step
+                        lrFactor = shared[4]; // and sets the next step's learning rate, so the replicas stay equal
                     }
                     last = step + 1 == config.steps() || stopHere;
                     // the global gradient norm, clipped when asked (an infinite bound only measures it)
@@ -237,7 +263,7 @@ public final class Trainer {
                 wVb += vbSum / accum;
                 double secs = (System.nanoTime() - windowStart) / 1e9;
                 StepStats stats = new StepStats(step, config.steps(), loss, mseSum / accum, vbSum / accum, gradNorm,
-                        config.lrAt(step - 1), windowSteps / Math.max(secs, 1e-9),
+                        lr, windowSteps / Math.max(secs, 1e-9),
                         (loader.waitedNanos() - waitedBefore) / 1e9, Rss.current(), commNanos / 1e9 / windowSteps);
                 listener.onStep(stats);
                 if (!main) {

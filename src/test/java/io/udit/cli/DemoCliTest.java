@@ -66,5 +66,12 @@ class DemoCliTest {
         assertEquals(2, s.exitCode(), s.all());
         assertTrue(s.err().contains("sampler must be"), s.err());
         assertTrue(!Files.exists(tmp.resolve("y").resolve("checkpoints")), "nothing trained");
+        for (String[] bad : new String[][] {{"--batch", "0", "--batch must be"}, {"--lr", "-1", "--lr must be"},
+                {"--cooldown", "2", "--cooldown must be"}}) {
+            Cli.Result b = Cli.run("demo", bad[0], bad[1], "--steps", "1", "--out", tmp.resolve("z").toString());
+            assertEquals(2, b.exitCode(), b.all());
+            assertTrue(b.err().contains(bad[2]), b.err());
+        }
+        assertTrue(!Files.exists(tmp.resolve("z")), "nothing written");
     }
 }

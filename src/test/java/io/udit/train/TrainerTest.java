@@ -84,6 +84,26 @@ class TrainerTest {
     }
 
     @Test
+    void timeCooldownLowersTheLearningRateToZeroByTheDeadline() throws Exception {
+        TrainConfig c = config(1_000_000, 1_000_000);
+        List<Double> lrs = new java.util.ArrayList<>();
+        Trainer.Result r = new Trainer(c, microData(), tmp.resolve("cool"), false, s -> lrs.add(s.lr()))
+                .withTimeBudget(java.time.Duration.ofSeconds(3), 1.0).run();
+        assertTrue(r.finalStep() > c.warmupSteps() + 2 && r.finalStep() < c.steps(), "stopped by the clock at step " + r.finalStep());
+        for (int i = c.warmupSteps() + 1; i < lrs.size(); i++) {
+            assertTrue(lrs.get(i) <= lrs.get(i - 1), "learning rate rose at step " + (i + 1) + ": " + lrs);
+        }
+        assertTrue(lrs.get(lrs.size() - 1) < 0.5 * c.lr(), "last step's lr " + lrs.get(lrs.size() - 1) + " of " + c.lr());
+        assertThrows(IllegalArgumentException.class, () -> new Trainer(c, microData(), tmp.resolve("x"), false, null)
+                .withTimeBudget(java.time.Duration.ofSeconds(1), 1.5));
+
+        List<Double> flat = new java.util.ArrayList<>(); // no cool-down: the peak rate until the deadline
+        new Trainer(c, microData(), tmp.resolve("flat"), false, s -> flat.add(s.lr()))
+                .withTimeBudget(java.time.Duration.ofSeconds(1)).run();
+        for (int i = c.warmupSteps(); i < flat.size(); i++) assertEquals(c.lr(), flat.get(i), 0.0);
+    }
+
+    @Test
     void modelAndDataMustFit() {
         TrainConfig c = config(1, 1).withModel(microConfig().withInChannels(1));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Trainer(c, microData(), tmp, false, null));
