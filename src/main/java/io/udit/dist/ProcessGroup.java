@@ -239,8 +239,28 @@ public final class ProcessGroup implements AutoCloseable {
         return m == null ? e.toString() : m.lines().findFirst().orElse(m);
     }
 
+    /**
+     * Stops the heartbeat, then frees the Gloo group now. Left to the GC, the group and the store it was built on are
+     * freed in any order on JavaCPP's deallocator thread, and the group's destructor may then touch a store already
+     * deleted (the Java wrapper owns the TCPStore outright, while the group holds an intrusive_ptr to the same object):
+     * a heap corruption that surfaces later, anywhere. The store itself stays until the GC frees it: on rank 0 it is
+     * the rendezvous server, which other ranks may still be reading (a rank that failed early must not take it down).
+     */
     @Override
     public void close() {
         heartbeat.shutdownNow();
+        try {
+            if (!heartbeat.awaitTermination(10, TimeUnit.SECONDS)) return; // a beat stuck in the store: leave both alive
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
+        gloo.close();
     }
+
+    private boolean closed;
 }

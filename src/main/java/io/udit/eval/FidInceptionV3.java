@@ -109,7 +109,8 @@ public final class FidInceptionV3 extends Module {
         }
 
         Tensor forward(Tensor x) {
-            return torch.relu_(torch.conv2d(x, foldedWeight, new TensorOptional(foldedBias), stride, padding, new long[] {1, 1}, 1));
+            Tensor y = torch.conv2d(x, foldedWeight, new TensorOptional(foldedBias), stride, padding, new long[] {1, 1}, 1);
+            return y.relu_(); // the method form returns y itself; torch.relu_(y) would return an unowned alias of it
         }
 
         /** The unfolded reference computation (conv, batch_norm in eval mode, relu): for tests. */

@@ -73,9 +73,14 @@ public final class VaeBlocks {
             return torch.group_norm(x, groups, new TensorOptional(weight), new TensorOptional(bias), EPS, false);
         }
 
-        /** group_norm then SiLU in place (the norm's output is a fresh tensor). */
+        /**
+         * group_norm then SiLU in place (the norm's output is a fresh tensor). The static in-place op returns an unowned
+         * alias of its argument's handle, so return the owned handle instead: the alias dangles once that is freed.
+         */
         Tensor forwardSilu(Tensor x) {
-            return torch.silu_(forward(x));
+            Tensor h = forward(x);
+            torch.silu_(h);
+            return h;
         }
     }
 
