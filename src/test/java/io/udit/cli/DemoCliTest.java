@@ -43,13 +43,14 @@ class DemoCliTest {
         assertTrue(log.contains("\"allreduce_s\""), log);
         String report = Files.readString(dir.resolve("report.md"));
         assertTrue(report.contains("class fidelity") && report.contains("grid.png"), report);
+        assertTrue(m.get("sampler").toString().endsWith("cfg 3.0"), m.get("sampler").toString());
 
         Engine.init();
         // each rank sampled half of the images: together they equal one process sampling the final EMA weights
         ModelFiles.Loaded ema = ModelFiles.load(dir.resolve("checkpoints").resolve("step_0000003.pt"), "ema", null);
         long[] labels = new long[16];
         for (int i = 0; i < labels.length; i++) labels[i] = i / 2;
-        SampleRequest req = new SampleRequest(labels, "dpm++sde", 4, 4.0, ClassifierFreeGuidance.Mode.STANDARD, 0, 0, true,
+        SampleRequest req = new SampleRequest(labels, "dpm++sde", 4, 3.0 /* the synthetic default */, ClassifierFreeGuidance.Mode.STANDARD, 0, 0, true,
                 0.0, 64, ema.noiseSchedule());
         Tensor single = Sampling.toUint8Nhwc(Sampling.generate(ema.model(), req, Sampling.Progress.NONE));
         Tensor sharded = Npz.read(dir.resolve("samples.npz")).get("arr_0");
