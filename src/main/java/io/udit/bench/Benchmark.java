@@ -44,6 +44,7 @@ public final class Benchmark {
         Complexity cx = Complexity.of(config);
         double macsPerImage;
         Runnable op;
+        List<double[]> phases = new ArrayList<>(); // train mode: forward+loss, backward, optimizer seconds per step
         long[] shape = {s.batch(), config.inChannels(), config.inputSize(), config.inputSize()};
         Tensor x = torch.randn(shape), t = torch.randint(1000, new long[] {s.batch()}), y = torch.randint(config.numClasses(), new long[] {s.batch()});
         switch (s.mode()) {
@@ -65,9 +66,14 @@ public final class Benchmark {
                 Tensor noise = torch.randn(shape);
                 op = () -> {
                     try (PointerScope scope = new PointerScope()) {
+                        long t0 = System.nanoTime();
                         opt.zero_grad();
-                        diffusion.trainingLosses(model::forward, x, t, y, noise).loss().mean().backward();
+                        Tensor loss = diffusion.trainingLosses(model::forward, x, t, y, noise).loss().mean();
+                        long t1 = System.nanoTime();
+                        loss.backward();
+                        long t2 = System.nanoTime();
                         opt.step();
+                        phases.add(new double[] {(t1 - t0) / 1e9, (t2 - t1) / 1e9, (System.nanoTime() - t2) / 1e9});
                     }
                 };
             }
@@ -118,6 +124,19 @@ public final class Benchmark {
         m.put("threads", Engine.threadSettings());
         m.put("other_processes_cpu_share", round(other, 3));
         m.put("quiet_machine", other < 0.05);
+        if (s.mode() == Mode.TRAIN) {
+            // where a training step goes, median per phase over the timed steps (the warm-up steps left out)
+            List<double[]> timed = phases.subList(phases.size() - s.repeats(), phases.size());
+            Map<String, Object> ph = new LinkedHashMap<>();
+            String[] names = {"forward_and_loss_s", "backward_s", "optimizer_s"};
+            for (int k = 0; k < names.length; k++) {
+                double[] v = new double[timed.size()];
+                for (int i = 0; i < v.length; i++) v[i] = timed.get(i)[k];
+                Arrays.sort(v);
+                ph.put(names[k], round(v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2, 4));
+            }
+            m.put("train_phases", ph);
+        }
         if (s.mode() == Mode.FORWARD && model instanceof io.udit.model.UDiT && config instanceof io.udit.model.UDiTConfig uc) {
             m.put("profile", profile(model, x, t, y, uc, s, median));
         }
