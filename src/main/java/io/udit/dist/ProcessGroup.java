@@ -186,6 +186,9 @@ public final class ProcessGroup implements AutoCloseable {
     }
 
     private void run(String what, Runnable op) {
+        synchronized (this) {
+            if (closed) throw new IllegalStateException("rank " + env.rank() + ": " + what + " on a closed process group");
+        }
         try {
             op.run();
         } catch (RuntimeException e) {
@@ -263,4 +266,9 @@ public final class ProcessGroup implements AutoCloseable {
     }
 
     private boolean closed;
+
+    /** Whether the native Gloo group has been freed (for tests). */
+    boolean groupFreed() {
+        return gloo.isNull();
+    }
 }
