@@ -98,7 +98,7 @@ public final class Benchmark {
         double other = cpu.otherShare();
         double[] sorted = secs.clone();
         Arrays.sort(sorted);
-        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        double median = median(secs);
         double gflops = 2.0 * macsPerImage * s.batch() / median / 1e9;
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model", name);
@@ -132,8 +132,7 @@ public final class Benchmark {
             for (int k = 0; k < names.length; k++) {
                 double[] v = new double[timed.size()];
                 for (int i = 0; i < v.length; i++) v[i] = timed.get(i)[k];
-                Arrays.sort(v);
-                ph.put(names[k], round(v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2, 4));
+                ph.put(names[k], round(median(v), 4));
             }
             m.put("train_phases", ph);
         }
@@ -141,6 +140,12 @@ public final class Benchmark {
             m.put("profile", profile(model, x, t, y, uc, s, median));
         }
         return m;
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     /**

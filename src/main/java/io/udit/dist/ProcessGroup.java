@@ -47,6 +47,7 @@ public final class ProcessGroup implements AutoCloseable {
     private final TCPStore store;
     private final ProcessGroupGloo gloo;
     private final ScheduledExecutorService heartbeat;
+    private boolean closed; // guarded by this
 
     private ProcessGroup(DistEnv env, TCPStore store, ProcessGroupGloo gloo) {
         this.env = env;
@@ -264,8 +265,6 @@ public final class ProcessGroup implements AutoCloseable {
         }
         gloo.close();
     }
-
-    private boolean closed;
 
     /** Whether the native Gloo group has been freed (for tests). */
     boolean groupFreed() {
