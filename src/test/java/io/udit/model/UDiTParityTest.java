@@ -65,6 +65,7 @@ class UDiTParityTest {
     static void assertClose(String what, Tensor actual, Tensor expected) {
         assertEquals(Tensors.shapeString(expected), Tensors.shapeString(actual), what + " shape");
         double err = Tensors.relativeError(actual, expected);
+        System.out.printf("udit-tiny parity %-40s relative error %.3e%n", what, err); // the figure, in every CI log
         assertTrue(err <= TOL, what + ": relative error " + err);
     }
 
