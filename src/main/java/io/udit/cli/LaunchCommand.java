@@ -103,7 +103,7 @@ public final class LaunchCommand implements Callable<Integer> {
         env.put("MASTER_PORT", Integer.toString(port));
         env.put("UDIT_THREADS", Integer.toString(threads));
         env.put("OMP_NUM_THREADS", Integer.toString(threads));
-        env.put("OPENBLAS_NUM_THREADS", Integer.toString(threads));
+        env.put("OPENBLAS_NUM_THREADS", "1"); // OpenBLAS stays single-threaded beside OpenMP (see Engine)
         return pb.start();
     }
 

@@ -2,6 +2,7 @@ package io.udit.engine;
 
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas;
+import org.bytedeco.openblas.global.openblas_full;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -38,18 +39,35 @@ public final class Engine {
         }
         int threads = threadsFromEnvironment();
         torch.set_num_threads(threads);
-        String blas = System.getenv("OPENBLAS_NUM_THREADS"), omp = System.getenv("OMP_NUM_THREADS");
-        if (blas == null || omp == null) {
-            // OpenBLAS and OpenMP read these once, at load: a mismatch with torch's thread count was seen to cost 10x
-            System.err.println("udit: note: OPENBLAS_NUM_THREADS and OMP_NUM_THREADS should both be set to " + threads
-                    + " before the JVM starts (the ./udit launcher does this); matrix products may run slowly otherwise");
+        // OpenBLAS (pthreads) keeps its own thread pool beside libtorch's OpenMP one. Measured on 2 cores: with both at
+        // 2 threads the idle pool spins while the other works, and libtorch's CPU attention calls OpenBLAS from inside
+        // OpenMP regions (2 x 2 threads on 2 cores): U-DiT-S forward 2.54 s; with OpenBLAS at 1 thread 0.88 s. The big
+        // matrix products go through oneDNN (OpenMP) instead (Layers.linear), so OpenBLAS is left single-threaded.
+        openblas_full.openblas_set_num_threads(blasThreads());
+        if (System.getenv("OMP_NUM_THREADS") == null) {
+            // OpenMP reads this once, at load: OMP_NUM_THREADS=1 followed by set_num_threads(2) was seen to cost 10x
+            System.err.println("udit: note: OMP_NUM_THREADS should be set to " + threads
+                    + " before the JVM starts (the ./udit launcher does this); parallel ops may run slowly otherwise");
         }
         return threads;
     }
 
+    /** OpenBLAS threads: UDIT_BLAS_THREADS, else 1 (see {@link #load()}). */
+    static int blasThreads() {
+        String v = System.getenv("UDIT_BLAS_THREADS");
+        if (v != null && !v.isBlank()) {
+            try {
+                int n = Integer.parseInt(v.trim());
+                if (n > 0) return n;
+            } catch (NumberFormatException ignored) {
+                // fall back to the default
+            }
+        }
+        return 1;
+    }
+
     /**
-     * Thread count: UDIT_THREADS, else OMP_NUM_THREADS, else all cores. OpenBLAS reads OPENBLAS_NUM_THREADS from the
-     * process environment at load time (the launcher and surefire set it); set_num_threads does not reach it.
+     * Thread count: UDIT_THREADS, else OMP_NUM_THREADS, else all cores.
      */
     static int threadsFromEnvironment() {
         for (String var : new String[] {"UDIT_THREADS", "OMP_NUM_THREADS"}) {
@@ -92,7 +110,7 @@ public final class Engine {
     public static String threadSettings() {
         init();
         return "torch intra-op threads=" + torch.get_num_threads()
-                + ", OPENBLAS_NUM_THREADS=" + System.getenv("OPENBLAS_NUM_THREADS")
+                + ", OpenBLAS threads=" + openblas_full.openblas_get_num_threads()
                 + ", OMP_NUM_THREADS=" + System.getenv("OMP_NUM_THREADS");
     }
 }

@@ -96,7 +96,7 @@ public final class VaeBlocks {
         }
 
         Tensor forward(Tensor x) {
-            return torch.linear(x, weight, new TensorOptional(bias));
+            return io.udit.model.Layers.linear(x, weight, bias); // oneDNN fast path for the mid-block attention tokens
         }
     }
 
