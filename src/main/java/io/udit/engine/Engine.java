@@ -54,23 +54,17 @@ public final class Engine {
 
     /** OpenBLAS threads: UDIT_BLAS_THREADS, else 1 (see {@link #load()}). */
     static int blasThreads() {
-        String v = System.getenv("UDIT_BLAS_THREADS");
-        if (v != null && !v.isBlank()) {
-            try {
-                int n = Integer.parseInt(v.trim());
-                if (n > 0) return n;
-            } catch (NumberFormatException ignored) {
-                // fall back to the default
-            }
-        }
-        return 1;
+        return positiveFromEnvironment(1, "UDIT_BLAS_THREADS");
     }
 
-    /**
-     * Thread count: UDIT_THREADS, else OMP_NUM_THREADS, else all cores.
-     */
+    /** Thread count: UDIT_THREADS, else OMP_NUM_THREADS, else all cores. */
     static int threadsFromEnvironment() {
-        for (String var : new String[] {"UDIT_THREADS", "OMP_NUM_THREADS"}) {
+        return positiveFromEnvironment(Runtime.getRuntime().availableProcessors(), "UDIT_THREADS", "OMP_NUM_THREADS");
+    }
+
+    /** The first of these variables that holds a positive integer, else the fallback. */
+    private static int positiveFromEnvironment(int fallback, String... vars) {
+        for (String var : vars) {
             String v = System.getenv(var);
             if (v != null && !v.isBlank()) {
                 try {
@@ -81,7 +75,7 @@ public final class Engine {
                 }
             }
         }
-        return Runtime.getRuntime().availableProcessors();
+        return fallback;
     }
 
     /** The device networks run on: UDIT_DEVICE / -Dudit.device ("cpu" default, "cuda", "cuda:1" with a GPU build). */

@@ -11,7 +11,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Two ranks as threads of this JVM: a collective works, close() frees the Gloo group at once (not whenever the GC
@@ -36,12 +38,12 @@ class ProcessGroupCloseTest {
         assertArrayEquals(new float[] {11, 22}, Tensors.toFloats(a));
         assertArrayEquals(new float[] {11, 22}, Tensors.toFloats(b));
 
-        org.junit.jupiter.api.Assertions.assertFalse(g0.groupFreed());
+        assertFalse(g0.groupFreed());
         g1.close();
         g0.close();
-        org.junit.jupiter.api.Assertions.assertTrue(g0.groupFreed() && g1.groupFreed(), "close() frees the Gloo group");
+        assertTrue(g0.groupFreed() && g1.groupFreed(), "close() frees the Gloo group");
         g0.close(); // idempotent
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> g0.allreduceSum(Tensors.zeros(ScalarType.Float, 1)));
-        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("closed process group"), e.getMessage());
+        assertTrue(e.getMessage().contains("closed process group"), e.getMessage());
     }
 }
