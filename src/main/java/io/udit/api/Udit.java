@@ -3,7 +3,8 @@ package io.udit.api;
 import io.udit.data.Dataset;
 import io.udit.engine.Engine;
 import io.udit.model.ModelConfig;
-import io.udit.train.TrainConfig;
+import io.udit.train.RunConfig;
+import io.udit.train.RunFolder;
 import io.udit.train.Trainer;
 
 import java.io.IOException;
@@ -31,10 +32,13 @@ public final class Udit {
         return new DiffusionModel(ModelFiles.load(weights, key, config).model());
     }
 
-    /** Trains (or resumes) a run in {@code runDir}; the listener sees every optimizer step. */
-    public static Trainer.Result train(TrainConfig config, Dataset data, Path runDir, boolean resume,
+    /**
+     * Trains a run in {@code runDir} ({@code start}: a new run in an empty folder, resume the run there, or move an
+     * existing run aside); the listener sees every optimizer step.
+     */
+    public static Trainer.Result train(RunConfig config, Dataset data, Path runDir, RunFolder.Start start,
                                        Trainer.Listener listener) throws IOException {
         Engine.init();
-        return new Trainer(config, data, runDir, resume, listener).run();
+        return new Trainer(config, data, runDir, start, listener).run();
     }
 }

@@ -22,7 +22,8 @@ import io.udit.report.ProgressBar;
 import io.udit.sample.Previews;
 import io.udit.sample.SampleRequest;
 import io.udit.sample.Sampling;
-import io.udit.train.TrainConfig;
+import io.udit.train.RunConfig;
+import io.udit.train.RunFolder;
 import io.udit.train.Trainer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -92,9 +93,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    // measured on a demo checkpoint (D=32, 1,101 steps, cfg 4, 256 samples, clean-trained judge): the stochastic
-    // solver at 25 steps 0.563 fidelity / FD 16.8, DDPM at 250 steps 0.500 / 26.9, deterministic DPM-Solver++ at 20
-    // steps 0.402 / 20.9
+    // the stochastic solver at 25 steps scores best of the samplers on demo checkpoints (docs/demo.md)
     @Option(names = "--sampler", defaultValue = "dpm++sde", description = "ddpm, ddim, dpm++ or dpm++sde (default ${DEFAULT-VALUE}).")
     String sampler;
     @Option(names = "--sampler-steps", defaultValue = "25") int samplerSteps;
@@ -124,8 +123,7 @@ public final class DemoCommand implements Callable<Integer> {
                 heldOut = new FashionMnist(fmDir, false);
             } else if (data.equals("synthetic")) {
                 // 16x16 keeps the demo inside its time budget; shapes filling 70-95% of the side on plain backgrounds
-                // stay legible there (a star's points are 2-3 pixels wide) while position, size, rotation and colours
-                // still vary. Measured in equal 11-minute single-core runs: 0.82 class fidelity vs 0.67 with 55-90%
+                // stay legible there (a star's points are 2-3 pixels wide) while position, size, rotation and colours vary
                 train = SyntheticShapes.plain(seed, 16, 50_000, 8, 0.70, 0.95);
                 heldOut = SyntheticShapes.plain(seed + 1_000_003, 16, 5_000, 8, 0.70, 0.95);
             } else {
@@ -171,20 +169,13 @@ public final class DemoCommand implements Callable<Integer> {
             System.err.println("run folder: " + dir.toAbsolutePath());
         }
 
-        // chosen by 11-minute single-core runs on this machine (class fidelity at cfg 4): lr 2e-3 beat 1e-3 and 4e-3,
-        // min-SNR 5 beat plain MSE, batch 64 beat 32, and the cosine schedule with its SNR scaled by 0.25 gave 0.48
-        // against 0.44 unshifted (x4: 0.44, x16: 0.31). The model folds 2x2 pixel blocks into channels
-        // (pixel_unshuffle 2, see synthetic.json): 3.7x the steps per minute, 0.59 against 0.48 in the same 11 minutes.
-        // Later runs (55-90% shapes): the learning rate cooled to 0 over the last 30% of the time 0.63 (linear decay over
-        // all of it 0.49); token downsampling only on the 8x8 level (down_factor [2,1,1,1,2]; at 4x4 and 2x2 the
-        // sub-grids hold 4 tokens and 1) 0.67, full attention everywhere 0.50; lr 3e-3 0.68 (no gain); and as a
-        // two-process demo, batch 128 with the cool-down 0.68 against batch 64 without it 0.64. With the 70-95% shapes
-        // of this dataset, as the two-process demo with the cool-down: batch 64 0.816 (4,276 steps) against batch 128
-        // 0.738 (2,828 steps) at cfg 4: in a fixed time, more steps beat more images per step
-        TrainConfig tc = new TrainConfig(model, batch, batch / env.worldSize(), steps, lr, 0.0, 0.9, 0.999, 0.999, true, false, seed,
-                50, 500, 2, 500, 4, "ddim", 25, 4.0, "cosine-shift0.25", 1000, true, 0, 1.0, 100, 5.0);
+        // the recipe is chosen by measurement (docs/demo.md): lr, min-SNR 5, the shifted cosine schedule, the batch
+        RunConfig tc = RunConfig.builder(model, data).globalBatch(batch).steps(steps).lr(lr).emaDecay(0.999).emaWarmup(true)
+                .seed(seed).logEvery(50).checkpointEvery(500).keepCheckpoints(2).sampleEvery(500).previewPerClass(4)
+                .previewSteps(25).previewCfgScale(4.0).noiseSchedule("cosine-shift0.25").clipDenoised(true).warmupSteps(100)
+                .minSnrGamma(5.0).gradClip(1.0).build();
         long tTrain = System.nanoTime();
-        Trainer trainer = new Trainer(tc, train, dir, false, null)
+        Trainer trainer = new Trainer(tc, train, dir, RunFolder.Start.NEW, null)
                 .withTimeBudget(Duration.ofSeconds((long) (budget * 60)), cooldown);
         int classes = train.numClasses();
         long[] labels = new long[classes * perClass];

@@ -60,7 +60,7 @@ public final class Main implements Runnable {
         return ex instanceof UserError || ex instanceof io.udit.data.DataException || ex instanceof io.udit.eval.EvalException
                 || ex instanceof io.udit.dist.ProcessGroup.ConfigMismatchException || ex instanceof CheckpointFormatException || ex instanceof IOException
                 || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException
-                || ex instanceof io.udit.vae.VaeException;
+                || ex instanceof io.udit.vae.VaeException || ex instanceof io.udit.train.RunException;
     }
 
     private static String message(Throwable ex) {

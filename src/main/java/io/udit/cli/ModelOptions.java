@@ -48,14 +48,10 @@ public final class ModelOptions {
             } else {
                 return null;
             }
-            if (inputSize != null) c = c.withInputSize(inputSize);
-            if (inChannels != null) c = c.withInChannels(inChannels);
-            if (numClasses != null) c = c.withNumClasses(numClasses);
-            if (learnSigma != null) c = c.withLearnSigma(learnSigma);
-            return c;
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
+        return withOverrides(c);
     }
 
     public ModelConfig resolve() {
@@ -65,18 +61,43 @@ public final class ModelOptions {
     }
 
     public static ModelConfig readConfig(Path file) {
+        Map<String, Object> map = readJson(file);
+        try {
+            return ModelConfigs.fromMap(map);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A JSON object from a config file (a regular file of at most 1 MB). */
+    public static Map<String, Object> readJson(Path file) {
         String text;
         try {
+            if (!Files.isRegularFile(file)) {
+                throw new UserError(file + ": " + (Files.isDirectory(file) ? "is a directory" : Files.exists(file) ? "is not a regular file" : "no such file"));
+            }
             if (Files.size(file) > (1 << 20)) throw new UserError(file + ": config file larger than 1 MB");
             text = Files.readString(file);
         } catch (IOException e) {
             throw new UserError("cannot read config " + file + ": " + e.getMessage(), e);
         }
         try {
-            Map<String, Object> map = Json.parseObject(text);
-            return ModelConfigs.fromMap(map);
+            return Json.parseObject(text);
         } catch (IllegalArgumentException e) {
             throw new UserError(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code c} with the --input-size, --in-channels, --num-classes and --learn-sigma overrides applied. */
+    public ModelConfig withOverrides(ModelConfig c) {
+        try {
+            if (inputSize != null) c = c.withInputSize(inputSize);
+            if (inChannels != null) c = c.withInChannels(inChannels);
+            if (numClasses != null) c = c.withNumClasses(numClasses);
+            if (learnSigma != null) c = c.withLearnSigma(learnSigma);
+            return c;
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), e);
         }
     }
 }

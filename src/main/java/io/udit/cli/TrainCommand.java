@@ -6,22 +6,34 @@ import io.udit.dist.DistEnv;
 import io.udit.dist.ProcessGroup;
 import io.udit.engine.Engine;
 import io.udit.model.ModelConfig;
-import io.udit.model.UDiTConfig;
-import io.udit.train.TrainConfig;
+import io.udit.train.RunConfig;
+import io.udit.train.RunFolder;
 import io.udit.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** Trains a U-DiT or DiT with the paper's recipe (overridable), writing everything into a run folder. */
+/**
+ * Trains a U-DiT or DiT into a run folder. The run's settings come from (later wins): the defaults, the run config
+ * ({@code --config} run file, or the folder's own {@code config.json} with {@code --resume}), then the flags given.
+ */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train a diffusion model. The run folder gets config.json, log.jsonl, loss.png, samples/ and checkpoints/.")
+        description = "Train a diffusion model. The run folder gets config.json (every setting of the run), log.jsonl, loss.png,"
+                + " samples/ and checkpoints/; one trainer owns a folder at a time.",
+        footer = {"", "Examples:", "  udit train --data synthetic --steps 50",
+                "  udit train --data fashion-mnist --model U-DiT-S --batch 64 --run-dir runs/fm",
+                "  udit train --run-dir runs/fm --resume --steps 20000      (continue with the folder's own config)",
+                "  udit train --config runs/fm/config.json --run-dir runs/fm2 (the same run again)"})
 public final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--data", required = true, paramLabel = "SPEC",
-            description = "synthetic[:K], fashion-mnist[:DIR], an image folder (class sub-folders) or a latent feature folder.")
+    @Option(names = "--data", paramLabel = "SPEC",
+            description = "synthetic[:K], fashion-mnist[:DIR], an image folder (class sub-folders) or a latent feature folder"
+                    + " (required unless the run config names it).")
     String data;
 
     @Option(names = "--vae", paramLabel = "DIR",
@@ -30,100 +42,128 @@ public final class TrainCommand implements Callable<Integer> {
     Path vae;
 
     @Option(names = "--unconditional", description = "Ignore labels: one class.")
-    boolean unconditional;
+    Boolean unconditional;
 
-    @Option(names = "--resolution", description = "Data side length (default: the dataset's own; image folders 256).")
+    @Option(names = "--resolution", paramLabel = "N", description = "Data side length (default: the dataset's own; image folders 256).")
     Integer resolution;
 
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--run-dir", paramLabel = "DIR", description = "Run folder (default runs/<timestamp>).")
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "Run folder (default runs/<model>-<data>-<timestamp>).")
     Path runDir;
 
-    @Option(names = "--resume", description = "Continue from the newest valid checkpoint in --run-dir.")
+    @Option(names = "--resume", description = "Continue the run in --run-dir from its newest valid checkpoint, with the folder's"
+            + " config.json; flags may change steps, cadences and threads, not the model, data, objective, seed or batch.")
     boolean resume;
 
-    @Option(names = "--steps", defaultValue = "1000", description = "Optimizer steps (default ${DEFAULT-VALUE}).")
-    long steps;
+    @Option(names = "--overwrite", description = "Start a new run in a --run-dir that holds one: the old run is moved aside"
+            + " to <run-dir>.replaced-<time> (nothing is deleted).")
+    boolean overwrite;
 
-    @Option(names = "--batch", defaultValue = "32", description = "Global batch size (default ${DEFAULT-VALUE}; paper: 256).")
-    int batch;
+    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps in total (default " + CliDefaults.STEPS + ").")
+    Long steps;
 
-    @Option(names = "--micro-batch", description = "Samples per forward/backward; the rest is gradient accumulation (default: --batch).")
+    @Option(names = "--batch", paramLabel = "N", description = "Global batch size (default " + CliDefaults.BATCH + "; paper: 256).")
+    Integer batch;
+
+    @Option(names = "--micro-batch", paramLabel = "N",
+            description = "Samples per forward/backward; the rest is gradient accumulation (default: this process's share of --batch).")
     Integer microBatch;
 
-    @Option(names = "--lr", defaultValue = "1e-4", description = "AdamW learning rate (default ${DEFAULT-VALUE}).")
-    double lr;
+    @Option(names = "--lr", paramLabel = "X", description = "AdamW learning rate (default 1e-4).")
+    Double lr;
 
-    @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW weight decay (default ${DEFAULT-VALUE}).")
-    double weightDecay;
+    @Option(names = "--weight-decay", paramLabel = "X", description = "AdamW weight decay (default 0).")
+    Double weightDecay;
 
-    @Option(names = "--grad-clip", defaultValue = "0", description = "Clip the gradient norm (0 = off, as the paper).")
-    double gradClip;
+    @Option(names = "--grad-clip", paramLabel = "X", description = "Clip the gradient norm (default 0 = off, as the paper).")
+    Double gradClip;
 
-    @Option(names = "--min-snr", defaultValue = "0", description = "Min-SNR-gamma loss weighting, e.g. 5 (0 = off, as the paper).")
-    double minSnr;
+    @Option(names = "--min-snr", paramLabel = "GAMMA", description = "Min-SNR-gamma loss weighting, e.g. 5 (default 0 = off, as the paper).")
+    Double minSnr;
 
-    @Option(names = "--warmup", defaultValue = "0", description = "Linear learning-rate warm-up steps (0 = off, as the paper).")
-    int warmup;
+    @Option(names = "--warmup", paramLabel = "N", description = "Linear learning-rate warm-up steps (default 0 = off, as the paper).")
+    Integer warmup;
 
-    @Option(names = "--noise-schedule", defaultValue = "linear", description = "linear (the paper), cosine, or cosine-shiftK: the cosine schedule with its SNR multiplied by K (for images smaller than 64x64).")
+    @Option(names = "--noise-schedule", paramLabel = "NAME", description = "linear (default, the paper), cosine, or cosine-shiftK:"
+            + " the cosine schedule with its SNR multiplied by K (for images smaller than 64x64).")
     String schedule;
 
-    @Option(names = "--ema", defaultValue = "0.9999", description = "EMA decay (default ${DEFAULT-VALUE}).")
-    double ema;
+    @Option(names = "--ema", paramLabel = "DECAY", description = "EMA decay (default 0.9999).")
+    Double ema;
 
     @Option(names = "--ema-warmup", description = "EMA decay min(decay, (1+step)/(10+step)): useful EMA for short runs.")
-    boolean emaWarmup;
+    Boolean emaWarmup;
 
     @Option(names = "--independent-label-dropout",
             description = "Drop labels independently in each U-DiT label embedder (the reference's behaviour); default: one draw per sample.")
-    boolean independentDropout;
+    Boolean independentDropout;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed for init, data order, noise (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", paramLabel = "N", description = "Seed for the initial weights, data order and noise (default 0).")
+    Long seed;
 
-    @Option(names = "--log-every", defaultValue = "50") int logEvery;
-    @Option(names = "--checkpoint-every", defaultValue = "500") int checkpointEvery;
-    @Option(names = "--keep", defaultValue = "3", description = "Checkpoints to keep (default ${DEFAULT-VALUE}).") int keep;
-    @Option(names = "--sample-every", defaultValue = "500", description = "Preview grid every N steps (0 = never).") int sampleEvery;
-    @Option(names = "--preview-sampler", defaultValue = "ddim") String previewSampler;
-    @Option(names = "--preview-steps", defaultValue = "25") int previewSteps;
-    @Option(names = "--preview-per-class", defaultValue = "4") int previewPerClass;
-    @Option(names = "--workers", defaultValue = "0", description = "Data loader threads (0 = automatic).") int workers;
+    @Option(names = "--log-every", paramLabel = "N", description = "A log.jsonl line (means since the last line) every N steps (default " + CliDefaults.LOG_EVERY + ").")
+    Integer logEvery;
+
+    @Option(names = "--checkpoint-every", paramLabel = "N", description = "A checkpoint every N steps, and at the end (default " + CliDefaults.CHECKPOINT_EVERY + "; 0 = only at the end).")
+    Integer checkpointEvery;
+
+    @Option(names = "--keep", paramLabel = "N", description = "Checkpoints to keep (default 3).")
+    Integer keep;
+
+    @Option(names = "--sample-every", paramLabel = "N", description = "A preview grid every N steps (default " + CliDefaults.SAMPLE_EVERY + "; 0 = never).")
+    Integer sampleEvery;
+
+    @Option(names = "--preview-sampler", paramLabel = "NAME", description = "Sampler of the preview grids: ddim, ddpm, dpm++ or dpm++sde (default ddim).")
+    String previewSampler;
+
+    @Option(names = "--preview-steps", paramLabel = "N", description = "Sampler steps of the preview grids (default " + CliDefaults.PREVIEW_STEPS + ").")
+    Integer previewSteps;
+
+    @Option(names = "--preview-per-class", paramLabel = "N", description = "Preview images per class (default " + CliDefaults.PREVIEW_PER_CLASS + ").")
+    Integer previewPerClass;
+
+    @Option(names = "--workers", paramLabel = "N", description = "Data loader threads (default 0 = automatic).")
+    Integer workers;
+
     @Option(names = "--skip-nonfinite", description = "Skip steps with a NaN/Inf loss or gradient instead of stopping.")
-    boolean skipNonFinite;
-    @Option(names = "--dist-timeout", defaultValue = "60",
-            description = "Seconds a collective may wait for the other ranks (torchrun variables select distributed mode).")
+    Boolean skipNonFinite;
+
+    @Option(names = "--dist-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "Seconds a collective may wait for the other ranks (default ${DEFAULT-VALUE}; torchrun variables select distributed mode).")
     double distTimeout;
+
+    /** The command line's own defaults where they differ from the paper's recipe (a short run you can watch). */
+    static final class CliDefaults {
+        static final long STEPS = 1000;
+        static final int BATCH = 32, LOG_EVERY = 50, CHECKPOINT_EVERY = 500, SAMPLE_EVERY = 500, PREVIEW_STEPS = 25, PREVIEW_PER_CLASS = 4;
+
+        private CliDefaults() {}
+    }
 
     @Override
     public Integer call() throws Exception {
         Engine.init();
-        Dataset ds = openData(data, unconditional, resolution, seed);
-        if (vae != null) {
-            try {
-                ds = new io.udit.vae.EncodedImages(ds, EncodeCommand.loadVae(vae));
-            } catch (io.udit.data.DataException e) {
-                throw new UserError("--vae: " + e.getMessage(), e);
-            }
-            if (workers == 0) workers = 1; // each read runs the encoder, itself multi-threaded: one loader thread
-        }
-        ModelConfig model = fitModelToData(modelOptions, ds);
-        TrainConfig cfg = trainConfig(model, ds);
-        Path dir = runDir != null ? runDir : Path.of("runs", java.time.LocalDateTime.now().format(
-                java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        System.err.println("data: " + ds.describe());
-        System.err.println("model: " + model.toMap());
-        System.err.println("run folder: " + dir.toAbsolutePath());
+        if (resume && overwrite) throw new UserError("--resume and --overwrite exclude each other");
+        if (!(distTimeout > 0 && distTimeout <= 86_400)) throw new UserError("--dist-timeout must be in (0, 86400] seconds, got " + distTimeout);
         DistEnv env;
         try {
             env = DistEnv.fromEnvironment(System.getenv(), (long) (distTimeout * 1000));
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
-        Trainer trainer = new Trainer(cfg, ds, dir, resume, null).skipNonFiniteSteps(skipNonFinite);
+        RunFolder.Start start = resume ? RunFolder.Start.RESUME : overwrite ? RunFolder.Start.OVERWRITE : RunFolder.Start.NEW;
+        // the folder is ours before its config is read; the trainer closes it
+        RunFolder folder = runDir != null && env.isMain() ? RunFolder.open(runDir, start) : null;
+        Trainer trainer;
+        try {
+            trainer = prepare(start, env);
+            if (folder != null) trainer.withRunFolder(folder);
+        } catch (RuntimeException | IOException e) {
+            if (folder != null) folder.close();
+            throw e;
+        }
         installSignalHandlers(trainer);
         Trainer.Result r;
         if (env.isDistributed()) {
@@ -134,13 +174,138 @@ public final class TrainCommand implements Callable<Integer> {
         } else {
             r = trainer.run();
         }
-        if (env.isMain()) System.out.println("trained to step " + r.finalStep() + "; last checkpoint " + r.lastCheckpoint());
+        if (env.isMain()) {
+            System.out.println("trained to step " + r.finalStep() + "; last checkpoint "
+                    + (r.lastCheckpoint() == null ? "(none)" : r.lastCheckpoint().toAbsolutePath()));
+        }
         String signal = signalReceived.get();
         if (signal != null) {
             System.err.println("stopped by SIG" + signal + " at step " + r.finalStep() + " with a final checkpoint; --resume continues");
             return signal.equals("INT") ? 130 : 143;
         }
         return 0;
+    }
+
+    /** The run config from defaults, run file or saved config, and flags; the data; the trainer. */
+    private Trainer prepare(RunFolder.Start start, DistEnv env) throws IOException {
+        RunConfig base = baseConfig();
+        String dataSpec = data != null ? data : base != null ? base.data() : null;
+        if (dataSpec == null) {
+            throw new UserError("missing --data SPEC (synthetic[:K], fashion-mnist[:DIR], a folder)"
+                    + (resume ? "; " + runDir + " has no config.json to resume from" : ""));
+        }
+        Integer res = resolution != null ? resolution : base != null ? base.resolution() : null;
+        boolean uncond = unconditional != null ? unconditional : base != null && base.unconditional();
+        String vaeDir = vae != null ? vae.toString() : base != null ? base.vae() : null;
+        Dataset ds = openData(dataSpec, uncond, res);
+        if (vaeDir != null) {
+            try {
+                ds = new io.udit.vae.EncodedImages(ds, EncodeCommand.loadVae(Path.of(vaeDir)));
+            } catch (io.udit.data.DataException e) {
+                throw new UserError("--vae: " + e.getMessage(), e);
+            }
+        }
+        ModelConfig model = base != null && !modelOptions.isSet() ? modelOptions.withOverrides(base.model()) : fitModelToData(modelOptions, ds);
+        RunConfig cfg = runConfig(base, model, dataSpec, res, uncond, vaeDir);
+        Path dir = runDir != null ? runDir : Path.of("runs", model.family() + "-" + dataSpec.replaceAll("[^A-Za-z0-9]+", "_")
+                .replaceAll("^_|_$", "") + "-" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        if (env.isMain()) {
+            System.err.println("data: " + ds.describe());
+            System.err.println("model: " + io.udit.io.Json.write(model.toMap()));
+            System.err.println("run folder: " + dir.toAbsolutePath());
+        }
+        try {
+            return new Trainer(cfg, ds, dir, start, null);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), e);
+        }
+    }
+
+    /** The run config the flags apply to: a --config run file, else with --resume the folder's config.json, else none. */
+    private RunConfig baseConfig() {
+        if (modelOptions.config != null) {
+            Map<String, Object> m = ModelOptions.readJson(modelOptions.config);
+            if (isRunConfig(m)) {
+                try {
+                    RunConfig c = RunConfig.fromMap(m);
+                    modelOptions.config = null; // the file was a run config, not a model config
+                    return c;
+                } catch (IllegalArgumentException e) {
+                    throw new UserError(modelOptions.config + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        if (!resume || runDir == null) return null;
+        Path saved = runDir.resolve("config.json");
+        if (!Files.isRegularFile(saved)) return null;
+        try {
+            return RunConfig.fromMap(ModelOptions.readJson(saved));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(saved + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A run config holds the model as an object, or names the data; a model config holds the model's own keys. */
+    static boolean isRunConfig(Map<String, Object> m) {
+        return m.get("model") instanceof Map<?, ?> || m.containsKey("data");
+    }
+
+    RunConfig runConfig(RunConfig base, ModelConfig model, String dataSpec, Integer res, boolean uncond, String vaeDir) {
+        RunConfig.Builder b;
+        if (base != null) {
+            b = base.toBuilder();
+        } else {
+            b = RunConfig.builder(model, dataSpec).globalBatch(CliDefaults.BATCH).steps(CliDefaults.STEPS).logEvery(CliDefaults.LOG_EVERY)
+                    .checkpointEvery(CliDefaults.CHECKPOINT_EVERY).sampleEvery(CliDefaults.SAMPLE_EVERY)
+                    .previewSteps(CliDefaults.PREVIEW_STEPS).previewPerClass(CliDefaults.PREVIEW_PER_CLASS);
+        }
+        b.model(model).data(dataSpec).resolution(res).unconditional(uncond).vae(vaeDir);
+        if (steps != null) b.steps(steps);
+        if (batch != null) b.globalBatch(batch);
+        if (microBatch != null) b.microBatch(microBatch);
+        if (lr != null) b.lr(lr);
+        if (weightDecay != null) b.weightDecay(weightDecay);
+        if (gradClip != null) b.gradClip(gradClip);
+        if (minSnr != null) b.minSnrGamma(minSnr);
+        if (warmup != null) b.warmupSteps(warmup);
+        if (schedule != null) b.noiseSchedule(schedule);
+        if (ema != null) b.emaDecay(ema);
+        if (emaWarmup != null) b.emaWarmup(emaWarmup);
+        if (independentDropout != null) b.independentLabelDropout(independentDropout);
+        if (seed != null) b.seed(seed);
+        if (logEvery != null) b.logEvery(logEvery);
+        if (checkpointEvery != null) b.checkpointEvery(checkpointEvery);
+        if (keep != null) b.keepCheckpoints(keep);
+        if (sampleEvery != null) b.sampleEvery(sampleEvery);
+        if (previewSampler != null) b.previewSampler(previewSampler);
+        if (previewSteps != null) b.previewSteps(previewSteps);
+        if (previewPerClass != null) b.previewPerClass(previewPerClass);
+        if (workers != null) b.loaderWorkers(workers);
+        if (skipNonFinite != null) b.skipNonFinite(skipNonFinite);
+        // each read runs the encoder, itself multi-threaded: one loader thread unless asked otherwise
+        if (vaeDir != null && workers == null && (base == null || base.loaderWorkers() == 0)) b.loaderWorkers(1);
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new UserError(optionNamed(e.getMessage()), e);
+        }
+    }
+
+    /** Run-config keys and the flags that set them, so a bad value is reported under the name the user typed. */
+    private static final Map<String, String> FLAG_OF_KEY = Map.ofEntries(Map.entry("global_batch_size", "--batch"),
+            Map.entry("micro_batch_size", "--micro-batch"), Map.entry("steps", "--steps"), Map.entry("lr", "--lr"),
+            Map.entry("weight_decay", "--weight-decay"), Map.entry("grad_clip", "--grad-clip"), Map.entry("min_snr_gamma", "--min-snr"),
+            Map.entry("warmup_steps", "--warmup"), Map.entry("noise_schedule", "--noise-schedule"), Map.entry("ema_decay", "--ema"),
+            Map.entry("log_every", "--log-every"), Map.entry("checkpoint_every", "--checkpoint-every"), Map.entry("keep_checkpoints", "--keep"),
+            Map.entry("sample_every", "--sample-every"), Map.entry("preview_sampler", "--preview-sampler"),
+            Map.entry("preview_steps", "--preview-steps"), Map.entry("preview_per_class", "--preview-per-class"),
+            Map.entry("loader_workers", "--workers"), Map.entry("resolution", "--resolution"), Map.entry("seed", "--seed"));
+
+    private static String optionNamed(String message) {
+        for (var e : FLAG_OF_KEY.entrySet()) {
+            if (message.startsWith(e.getKey() + " ") || message.startsWith(e.getKey() + ":")) return e.getValue() + " (" + message + ")";
+        }
+        return message;
     }
 
     private final java.util.concurrent.atomic.AtomicReference<String> signalReceived = new java.util.concurrent.atomic.AtomicReference<>();
@@ -178,21 +343,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    TrainConfig trainConfig(ModelConfig model, Dataset ds) {
-        try {
-            // by default each rank's share of the global batch is one micro-batch (no accumulation)
-            String ws = System.getenv("WORLD_SIZE");
-            int world = ws != null && ws.matches("\\d{1,6}") && Integer.parseInt(ws) > 0 ? Integer.parseInt(ws) : 1;
-            int micro = microBatch != null ? microBatch : batch % world == 0 ? batch / world : batch;
-            return new TrainConfig(model, batch, micro, steps, lr, weightDecay, 0.9, 0.999,
-                    ema, emaWarmup, independentDropout, seed, logEvery, checkpointEvery, keep, sampleEvery, previewPerClass,
-                    previewSampler, previewSteps, 1.0, schedule, 1000, ds.isImage(), workers, gradClip, warmup, minSnr);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), e);
-        }
-    }
-
-    static Dataset openData(String spec, boolean unconditional, Integer resolution, long seed) {
+    static Dataset openData(String spec, boolean unconditional, Integer resolution) {
         try {
             Datasets.Options o = new Datasets.Options().unconditional(unconditional);
             if (resolution != null) o.resolution(resolution);

@@ -8,7 +8,8 @@ import io.udit.io.Json;
 import io.udit.model.ModelConfig;
 import io.udit.model.ModelConfigs;
 import io.udit.report.ImageGrid;
-import io.udit.train.TrainConfig;
+import io.udit.train.RunConfig;
+import io.udit.train.RunFolder;
 import io.udit.train.Trainer;
 
 import javax.imageio.ImageIO;
@@ -35,14 +36,16 @@ public final class EmbeddingExample {
         SyntheticShapes data = new SyntheticShapes(0, 16, 10_000, 4);
 
         // 2. train from a config object, watching progress through a callback
-        TrainConfig config = TrainConfig.defaults(model).withBatch(32, 32).withSteps(steps);
-        Trainer.Result result = Udit.train(config, data, runDir, false, s -> {
+        // a short run needs a higher learning rate and an EMA that warms up, or its samples stay noise
+        RunConfig config = RunConfig.builder(model, "synthetic:4").resolution(16).globalBatch(32).steps(steps)
+                .lr(1e-3).warmupSteps(20).emaDecay(0.999).emaWarmup(true).build();
+        Trainer.Result result = Udit.train(config, data, runDir, RunFolder.Start.NEW, s -> {
             if (s.step() % 50 == 0) System.out.printf("step %d/%d loss %.4f%n", s.step(), s.totalSteps(), s.loss());
         });
 
         // 3. load the checkpoint (its config travels inside) and sample one image per class
         DiffusionModel m = Udit.load(result.lastCheckpoint());
-        List<BufferedImage> images = m.sampleImages(new long[] {0, 1, 2, 3}, SampleOptions.defaults().withGuidance(2.0), null);
+        List<BufferedImage> images = m.sampleImages(new long[] {0, 1, 2, 3}, SampleOptions.defaults().withGuidance(3.0), null);
         Path grid = runDir.resolve("example-grid.png");
         Files.write(grid, ImageGrid.png(ImageGrid.grid(images, 4, 4)));
         System.out.println("wrote " + grid + " (" + images.size() + " images of " + images.get(0).getWidth() + "x"

@@ -8,11 +8,11 @@ import io.udit.diffusion.GaussianDiffusion;
 import io.udit.engine.Engine;
 import io.udit.engine.Tensors;
 import io.udit.io.AtomicFiles;
+import io.udit.io.CheckpointFormatException;
 import io.udit.io.Json;
 import io.udit.model.Backbone;
 import io.udit.model.Form;
 import io.udit.model.UDiT;
-import io.udit.report.LinePlot;
 import io.udit.report.ProgressBar;
 import io.udit.sample.Previews;
 import org.bytedeco.javacpp.PointerScope;
@@ -28,11 +28,9 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,24 +56,28 @@ public final class Trainer {
 
     public record Result(long finalStep, Path lastCheckpoint, List<Double> losses, Backbone model, Backbone ema) {}
 
-    private final TrainConfig config;
+    private final RunConfig config;
     private final Dataset data;
     private final Path runDir;
-    private final boolean resume;
+    private final RunFolder.Start start;
     private final Listener listener;
     private volatile long deadlineNanos = Long.MAX_VALUE;
     private long budgetNanos;
     private double cooldownFraction;
     private ProcessGroup group;
-    private volatile boolean skipNonFinite;
     private long skippedSteps;
     private volatile boolean stopRequested;
+    private RunFolder ownedFolder;
 
-    public Trainer(TrainConfig config, Dataset data, Path runDir, boolean resume, Listener listener) {
+    /**
+     * A run of {@code config} on {@code data} in {@code runDir}. {@code start} says what to do with a folder that
+     * already holds a run: refuse (NEW), continue it (RESUME), or move it aside (OVERWRITE).
+     */
+    public Trainer(RunConfig config, Dataset data, Path runDir, RunFolder.Start start, Listener listener) {
         this.config = config;
         this.data = data;
         this.runDir = runDir;
-        this.resume = resume;
+        this.start = start;
         this.listener = listener == null ? Listener.NONE : listener;
         checkDataMatchesModel();
     }
@@ -105,12 +107,6 @@ public final class Trainer {
         return Math.max(0, Math.min(1, left / cooldownFraction));
     }
 
-    /** Skip (do not apply) steps whose loss or gradient is NaN/Inf instead of stopping the run. */
-    public Trainer skipNonFiniteSteps(boolean skip) {
-        this.skipNonFinite = skip;
-        return this;
-    }
-
     /** Steps skipped because of a non-finite loss or gradient. */
     public long skippedSteps() {
         return skippedSteps;
@@ -130,187 +126,355 @@ public final class Trainer {
         if (!problems.isEmpty()) throw new IllegalArgumentException("model and data do not fit: " + String.join("; ", problems));
     }
 
+    /**
+     * Trains in a folder the caller has already taken (so it could read the folder's config under the lock); the
+     * trainer closes it at the end.
+     */
+    public Trainer withRunFolder(RunFolder folder) {
+        if (!folder.dir().equals(runDir)) throw new IllegalArgumentException("run folder " + folder.dir() + " is not " + runDir);
+        this.ownedFolder = folder;
+        return this;
+    }
+
     /** Runs as one rank of a data-parallel job (gradients averaged over the group; rank 0 writes all files). */
     public Trainer withProcessGroup(ProcessGroup group) {
         this.group = group;
         return this;
     }
 
+    /** Trains to {@code config.steps()} (or the time budget, or a stop request) and returns the final state. */
     public Result run() throws IOException {
         Engine.init();
         int rank = group == null ? 0 : group.rank(), world = group == null ? 1 : group.worldSize();
-        boolean main = rank == 0;
-        int micro = config.microBatch();
+        int micro = config.microBatchFor(world);
         if (config.globalBatch() % (micro * world) != 0) {
             throw new IllegalArgumentException("global batch " + config.globalBatch() + " is not a multiple of micro batch "
                     + micro + " x world size " + world);
         }
-        int accum = config.globalBatch() / (micro * world);
-        if (group != null) group.checkSameConfig(Json.write(checkpointArgs()));
-
-        Path ckptDir = runDir.resolve("checkpoints");
-        if (main) {
-            Files.createDirectories(ckptDir);
-            Files.createDirectories(runDir.resolve("samples"));
+        if (group != null) group.checkSameConfig(Json.write(identity()));
+        try (RunFolder folder = ownedFolder != null ? ownedFolder : rank == 0 ? RunFolder.open(runDir, start) : null) {
+            if (folder != null) folder.begin();
+            RunConfig saved = folder != null && start == RunFolder.Start.RESUME ? savedConfig() : null;
+            if (saved != null) {
+                List<String> diff = saved.identityDifferences(config);
+                if (!diff.isEmpty()) {
+                    throw new RunException("--resume would change the run in " + runDir + ": " + String.join("; ", diff)
+                            + ". Resume without these changes, or start a new run in another folder");
+                }
+            }
+            State state = new State(config, group);
+            long step = start == RunFolder.Start.RESUME ? restore(state) : 0;
+            Outputs out = rank == 0 ? Outputs.open(this, step, saved) : null;
+            return loop(state, out, step, micro, config.globalBatch() / (micro * world));
         }
-        Backbone model = config.model().build(config.seed());
-        model.setForm(Form.TRAIN);
-        List<Tensor> params = model.trainableParameters();
-        if (group != null) for (Tensor t : model.stateDict().values()) broadcastParameter(t); // identical start everywhere
-        Ema ema = new Ema(model);
-        AdamWOptions opts = new AdamWOptions(config.lr());
-        setBetas(opts, config.beta1(), config.beta2());
-        opts.weight_decay().put(config.weightDecay());
-        TensorVector paramVector = new TensorVector(params.toArray(new Tensor[0]));
-        AdamW optimizer = new AdamW(paramVector, opts);
+    }
 
-        long step = 0;
-        Path lastCheckpoint = null;
-        if (resume) {
-            Path chosen = main ? newestValidCheckpoint(ckptDir, model, ema, optimizer) : null;
-            long chosenStep = chosen == null ? 0 : TrainingCheckpoint.stepOf(chosen);
-            if (group != null) chosenStep = agree(chosenStep);   // every rank resumes from rank 0's choice
-            if (chosenStep > 0) {
-                lastCheckpoint = TrainingCheckpoint.fileFor(ckptDir, chosenStep);
-                if (!main) TrainingCheckpoint.load(lastCheckpoint, model, ema.model(), optimizer);
-                step = chosenStep;
-            } else if (main) {
-                System.err.println("no valid checkpoint in " + ckptDir + "; starting from step 0");
+    /** The network, its EMA and the optimizer; identical on every rank. */
+    private static final class State {
+        final Backbone model;
+        final Ema ema;
+        final List<Tensor> params;
+        final TensorVector paramVector;
+        final AdamW optimizer;
+
+        State(RunConfig config, ProcessGroup group) {
+            model = config.model().build(config.seed());
+            model.setForm(Form.TRAIN);
+            params = model.trainableParameters();
+            if (group != null) {
+                try (NoGradGuard g = new NoGradGuard()) {
+                    for (Tensor t : model.stateDict().values()) group.broadcast(t, 0); // identical start everywhere
+                }
+            }
+            ema = new Ema(model);
+            AdamWOptions opts = new AdamWOptions(config.lr());
+            setBetas(opts, config.beta1(), config.beta2());
+            opts.weight_decay().put(config.weightDecay());
+            paramVector = new TensorVector(params.toArray(new Tensor[0]));
+            optimizer = new AdamW(paramVector, opts);
+        }
+    }
+
+    /** The settings every rank must share (not cadences or loader threads, which only rank 0 or each rank uses). */
+    private Map<String, Object> identity() {
+        Map<String, Object> all = config.toMap(), m = new LinkedHashMap<>();
+        for (String k : RunConfig.IDENTITY_KEYS) m.put(k, all.get(k));
+        m.put("steps", config.steps());
+        return m;
+    }
+
+    private RunConfig savedConfig() throws IOException {
+        Path file = runDir.resolve("config.json");
+        if (!Files.isRegularFile(file)) return null;
+        try {
+            return RunConfig.fromMap(Json.parseObject(Files.readString(file, StandardCharsets.UTF_8)));
+        } catch (IllegalArgumentException e) {
+            throw new RunException(file + ": not a run config this version reads (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * Loads the newest usable checkpoint on rank 0 and the same file on the other ranks; returns its step (0 when
+     * there is none). Only a damaged file (format or checksum) is skipped; a checkpoint of another model stops the
+     * run, and so does a failure to read, which says nothing about the file.
+     */
+    private long restore(State state) throws IOException {
+        Path ckptDir = runDir.resolve("checkpoints");
+        boolean main = group == null || group.rank() == 0;
+        long step = 0, nameStep = -1;
+        if (main) {
+            for (Path p : TrainingCheckpoint.list(ckptDir, System.err::println)) {
+                TrainingCheckpoint.Loaded l;
+                try {
+                    l = TrainingCheckpoint.load(p, state.model, state.ema.model(), state.optimizer);
+                } catch (CheckpointFormatException e) {
+                    System.err.println("skipping checkpoint " + p + ": " + e.getMessage());
+                    continue;
+                } catch (Backbone.StateDictMismatchException e) {
+                    throw new RunException("checkpoint " + p + " does not fit this run's model: " + firstMismatch(e)
+                            + "; it was not written by this run (nothing was changed)", e);
+                } catch (IOException e) {
+                    throw new IOException("cannot read checkpoint " + p + " (" + e.getMessage() + "); nothing was changed", e);
+                }
+                System.err.println("resuming from " + p + " (step " + l.step() + ")");
+                if (l.step() != TrainingCheckpoint.stepOf(p)) {
+                    System.err.println("note: " + p.getFileName() + " holds step " + l.step() + "; the stored step counts, not the name");
+                }
+                step = l.step();
+                nameStep = TrainingCheckpoint.stepOf(p);
+                break;
+            }
+            if (nameStep < 0) System.err.println("no checkpoint in " + ckptDir + "; starting from step 0");
+        }
+        if (group != null) {
+            nameStep = agree(nameStep); // every rank resumes from rank 0's choice
+            if (!main && nameStep >= 0) {
+                for (Path p : TrainingCheckpoint.list(ckptDir)) {
+                    if (TrainingCheckpoint.stepOf(p) == nameStep) {
+                        step = TrainingCheckpoint.load(p, state.model, state.ema.model(), state.optimizer).step();
+                    }
+                }
             }
         }
-        RunHistory history = main ? RunHistory.load(runDir.resolve("log.jsonl"), step) : null;
-        if (main) writeConfig();
+        return step;
+    }
 
+    /** The first difference a state-dict mismatch lists, on one line. */
+    private static String firstMismatch(Backbone.StateDictMismatchException e) {
+        int n = e.wrongShape.size() + e.missing.size() + e.unexpected.size() + e.wrongType.size();
+        String first = !e.wrongShape.isEmpty() ? "wrong shape " + e.wrongShape.get(0)
+                : !e.missing.isEmpty() ? "missing " + e.missing.get(0)
+                : !e.unexpected.isEmpty() ? "unexpected " + e.unexpected.get(0) : "wrong type " + e.wrongType.get(0);
+        if (first.length() > 200) first = first.substring(0, 200) + "...";
+        return first + (n > 1 ? " (and " + (n - 1) + " more differences)" : "");
+    }
+
+    private Result loop(State st, Outputs out, long step, int micro, int accum) throws IOException {
+        int rank = group == null ? 0 : group.rank(), world = group == null ? 1 : group.worldSize();
         GaussianDiffusion diffusion = GaussianDiffusion.create("", new GaussianDiffusion.Options(
                 config.noiseSchedule(), config.diffusionSteps(), false, false, false));
         long[] xShape = {micro, data.channels(), data.resolution(), data.resolution()};
         List<Double> losses = new ArrayList<>();
         Tensor snrWeights = config.minSnrGamma() > 0 ? minSnrWeights(diffusion, config.minSnrGamma()) : null;
-
         try (BatchLoader loader = BatchLoader.builder(data, micro).seed(config.seed())
                 .startPosition(step * config.globalBatch()).shard(rank, world)
                 .workers(config.loaderWorkers() > 0 ? config.loaderWorkers() : BatchLoader.defaultWorkers()).build();
-             ProgressBar bar = main ? new ProgressBar("train", config.steps(), step).withDeadline(deadlineNanos) : null) {
-            long windowStart = System.nanoTime(), windowSteps = 0, waitedBefore = loader.waitedNanos(), commNanos = 0;
-            double wLoss = 0, wMse = 0, wVb = 0, smoothLoss = Double.NaN;
+             ProgressBar bar = out != null ? new ProgressBar("train", config.steps(), step).withDeadline(deadlineNanos) : null) {
+            Window window = new Window(loader.waitedNanos());
             double lrFactor = 1; // the time cool-down's factor; with several ranks, rank 0's clock from the last step
             while (step < config.steps()) {
-                double lossSum = 0, mseSum = 0, vbSum = 0, gradNorm;
-                boolean last;
                 if (group == null) lrFactor = cooldownFactor();
                 double lr = config.lrAt(step) * lrFactor;
+                double[] sums; // loss, mse, vb summed over the accumulation steps (averaged over ranks)
+                double gradNorm;
+                boolean stopHere;
                 try (PointerScope scope = new PointerScope()) {
-                    setLearningRate(optimizer, lr);
-                    optimizer.zero_grad();
-                    StepDraws draws = StepDraws.of(config, diffusion.numTimesteps(), data, step);
-                    for (int a = 0; a < accum; a++) {
-                        BatchLoader.Batch batch = loader.next();
-                        Tensor x = Tensors.floats(batch.x(), xShape);
-                        Tensor y = Tensors.longs(batch.y(), micro);
-                        // this micro-batch's slice of the step's global draws: results do not depend on how the
-                        // global batch is split over ranks and accumulation steps
-                        long offset = (long) a * micro * world + (long) rank * micro;
-                        Tensor t = draws.t.narrow(0, offset, micro);
-                        Tensor noise = draws.noise.narrow(0, offset, micro);
-                        DenoiserFn fn = denoiser(model, y, draws, offset, micro);
-                        GaussianDiffusion.Losses l = diffusion.trainingLosses(fn, x, t, y, noise);
-                        Tensor perSample = l.loss();
-                        if (snrWeights != null && l.mse() != null) { // reweight the MSE term, keep the VLB term
-                            perSample = l.mse().mul(snrWeights.index_select(0, t)).add(l.vb() != null ? l.vb() : torch.zeros_like(l.mse()));
-                        }
-                        Tensor loss = perSample.mean();
-                        loss.div(new Scalar((double) accum)).backward(); // averageGradients divides by the world size
-                        lossSum += loss.item_double();
-                        if (l.mse() != null) mseSum += l.mse().mean().item_double();
-                        if (l.vb() != null) vbSum += l.vb().mean().item_double();
-                    }
-                    boolean stopHere = stopRequested || System.nanoTime() >= deadlineNanos;
+                    setLearningRate(st.optimizer, lr);
+                    st.optimizer.zero_grad();
+                    sums = accumulateGradients(st.model, diffusion, snrWeights, loader, xShape, step, micro, accum, rank, world);
+                    stopHere = stopRequested || System.nanoTime() >= deadlineNanos;
                     if (group != null) {
                         long tComm = System.nanoTime();
-                        group.averageGradients(params, GRADIENT_BUCKET_BYTES);
-                        commNanos += System.nanoTime() - tComm;
-                        double[] shared = reduce(new double[] {lossSum, mseSum, vbSum, main && stopHere ? 1 : 0,
-                                main ? cooldownFactor() : 0});
-                        lossSum = shared[0] / world;
-                        mseSum = shared[1] / world;
-                        vbSum = shared[2] / world;
+                        group.averageGradients(st.params, GRADIENT_BUCKET_BYTES);
+                        window.commNanos += System.nanoTime() - tComm;
+                        double[] shared = reduce(new double[] {sums[0], sums[1], sums[2], rank == 0 && stopHere ? 1 : 0,
+                                rank == 0 ? cooldownFactor() : 0});
+                        for (int i = 0; i < 3; i++) sums[i] = shared[i] / world;
                         stopHere = shared[3] > 0; // rank 0's clock decides, so every rank stops at the same step
                         lrFactor = shared[4]; // and sets the next step's learning rate, so the replicas stay equal
                     }
-                    last = step + 1 == config.steps() || stopHere;
-                    // the global gradient norm, clipped when asked (an infinite bound only measures it)
-                    gradNorm = torch.clip_grad_norm_(paramVector, config.gradClip() > 0 ? config.gradClip() : 1e20);
-                    boolean finite = Double.isFinite(gradNorm) && Double.isFinite(lossSum);
-                    if (!finite && skipNonFinite) {
-                        skippedSteps++;
-                        if (main) System.err.printf("%nskipping step %d: non-finite %s (%d skipped so far)%n", step + 1,
-                                Double.isFinite(lossSum) ? "gradient" : "loss", skippedSteps);
-                    } else if (!finite) {
-                        throw new NonFiniteException("non-finite " + (Double.isFinite(lossSum) ? "gradient norm" : "loss")
-                                + " at step " + (step + 1) + "; stopped before the update, so no poisoned weights were written (last"
-                                + " checkpoint: " + lastCheckpoint + "). Try a lower --lr, --grad-clip 1, --warmup or --skip-nonfinite.");
-                    } else {
-                        optimizer.step();
-                        ema.update(Ema.decayAt(config.emaDecay(), config.emaWarmup(), step));
-                    }
+                    gradNorm = applyUpdate(st, step, sums[0], out == null ? null : out.lastCheckpoint);
                 }
                 step++;
-                windowSteps++;
-                double loss = lossSum / accum;
+                boolean last = step == config.steps() || stopHere;
+                double loss = sums[0] / accum;
                 losses.add(loss);
-                wLoss += loss;
-                wMse += mseSum / accum;
-                wVb += vbSum / accum;
-                double secs = (System.nanoTime() - windowStart) / 1e9;
-                StepStats stats = new StepStats(step, config.steps(), loss, mseSum / accum, vbSum / accum, gradNorm,
-                        lr, windowSteps / Math.max(secs, 1e-9),
-                        (loader.waitedNanos() - waitedBefore) / 1e9, Rss.current(), commNanos / 1e9 / windowSteps);
+                window.add(loss, sums[1] / accum, sums[2] / accum);
+                StepStats stats = window.stats(step, config.steps(), loss, sums[1] / accum, sums[2] / accum, gradNorm, lr, loader.waitedNanos());
                 listener.onStep(stats);
-                if (!main) {
-                    if (last) break;
-                    continue;
-                }
-                history.add(step, loss);
-                // a single step's loss swings with its random timesteps: show a running average
-                smoothLoss = Double.isNaN(smoothLoss) ? loss : 0.95 * smoothLoss + 0.05 * loss;
-                bar.set("loss(avg)", smoothLoss).update(step);
-                if (step % config.logEvery() == 0 || last) {
-                    // the log line holds means over the steps since the previous line
-                    history.log(new StepStats(step, config.steps(), wLoss / windowSteps, wMse / windowSteps,
-                            wVb / windowSteps, gradNorm, stats.lr(), stats.stepsPerSecond(), stats.dataWaitSeconds(),
-                            stats.rssBytes(), stats.allreduceSeconds()), config.globalBatch(), windowSteps);
-                    windowStart = System.nanoTime();
-                    windowSteps = 0;
-                    wLoss = wMse = wVb = 0;
-                    commNanos = 0;
-                    waitedBefore = loader.waitedNanos();
-                }
-                if ((config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) || last) {
-                    Path target = TrainingCheckpoint.fileFor(ckptDir, step);
-                    try (PointerScope scope = new PointerScope()) {
-                        TrainingCheckpoint.save(target, step, model, ema.model(), optimizer, checkpointArgs());
-                    } catch (IOException e) {
-                        throw new IOException("writing checkpoint " + target + " failed (" + e.getMessage() + "); training stopped at step "
-                                + step + ". The previous checkpoint " + (lastCheckpoint == null ? "(none yet)" : lastCheckpoint)
-                                + " is intact: free space or fix permissions, then --resume", e);
-                    }
-                    lastCheckpoint = target;
-                    // the write's Java buffers (optimizer state bytes, the pickle) grow the heap by ~10x the optimizer
-                    // state once; a full collection now lets the serial collector shrink it again, so RSS stays flat
-                    System.gc();
-                    TrainingCheckpoint.prune(ckptDir, config.keepCheckpoints());
-                    history.plot(runDir.resolve("loss.png"));
-                }
-                if (config.sampleEvery() > 0 && (step % config.sampleEvery() == 0 || last)) {
-                    try (PointerScope scope = new PointerScope()) {
-                        writePreview(ema.model(), step);
-                    }
+                if (out != null) {
+                    bar.set("loss(avg)", window.smoothLoss).update(step);
+                    out.afterStep(step, loss, last, window, stats, loader, st);
                 }
                 if (last) break;
             }
         }
-        if (main) history.plot(runDir.resolve("loss.png"));
-        return new Result(step, lastCheckpoint, losses, model, ema.model());
+        if (out != null) out.finish();
+        return new Result(step, out == null ? null : out.lastCheckpoint, losses, st.model, st.ema.model());
+    }
+
+    /** Forward and backward over the step's micro-batches; returns the summed loss, MSE and VLB terms. */
+    private double[] accumulateGradients(Backbone model, GaussianDiffusion diffusion, Tensor snrWeights, BatchLoader loader,
+                                         long[] xShape, long step, int micro, int accum, int rank, int world) {
+        double[] sums = new double[3];
+        StepDraws draws = StepDraws.of(config, diffusion.numTimesteps(), data, step);
+        for (int a = 0; a < accum; a++) {
+            BatchLoader.Batch batch = loader.next();
+            Tensor x = Tensors.floats(batch.x(), xShape);
+            Tensor y = Tensors.longs(batch.y(), micro);
+            // this micro-batch's slice of the step's global draws: results do not depend on how the global batch is
+            // split over ranks and accumulation steps
+            long offset = (long) a * micro * world + (long) rank * micro;
+            Tensor t = draws.t.narrow(0, offset, micro);
+            Tensor noise = draws.noise.narrow(0, offset, micro);
+            DenoiserFn fn = denoiser(model, y, draws, offset, micro);
+            GaussianDiffusion.Losses l = diffusion.trainingLosses(fn, x, t, y, noise);
+            Tensor perSample = l.loss();
+            if (snrWeights != null && l.mse() != null) { // reweight the MSE term, keep the VLB term
+                perSample = l.mse().mul(snrWeights.index_select(0, t)).add(l.vb() != null ? l.vb() : torch.zeros_like(l.mse()));
+            }
+            Tensor loss = perSample.mean();
+            loss.div(new Scalar((double) accum)).backward(); // averageGradients divides by the world size
+            sums[0] += loss.item_double();
+            if (l.mse() != null) sums[1] += l.mse().mean().item_double();
+            if (l.vb() != null) sums[2] += l.vb().mean().item_double();
+        }
+        return sums;
+    }
+
+    /** Clips (or measures) the gradient norm and applies AdamW and the EMA, unless the step is not finite. */
+    private double applyUpdate(State st, long step, double lossSum, Path lastCheckpoint) {
+        // the global gradient norm, clipped when asked (an infinite bound only measures it)
+        double gradNorm = torch.clip_grad_norm_(st.paramVector, config.gradClip() > 0 ? config.gradClip() : 1e20);
+        boolean finite = Double.isFinite(gradNorm) && Double.isFinite(lossSum);
+        if (!finite && config.skipNonFinite()) {
+            skippedSteps++;
+            if (group == null || group.rank() == 0) System.err.printf("%nskipping step %d: non-finite %s (%d skipped so far)%n", step + 1,
+                    Double.isFinite(lossSum) ? "gradient" : "loss", skippedSteps);
+        } else if (!finite) {
+            throw new NonFiniteException("non-finite " + (Double.isFinite(lossSum) ? "gradient norm" : "loss")
+                    + " at step " + (step + 1) + "; stopped before the update, so no poisoned weights were written (last"
+                    + " checkpoint: " + lastCheckpoint + "). Try a lower --lr, --grad-clip 1, --warmup or --skip-nonfinite.");
+        } else {
+            st.optimizer.step();
+            st.ema.update(Ema.decayAt(config.emaDecay(), config.emaWarmup(), step));
+        }
+        return gradNorm;
+    }
+
+    /** Means over the steps since the last log line, and the running loss average the progress bar shows. */
+    private static final class Window {
+        long start = System.nanoTime(), steps, waitedBefore, commNanos;
+        double loss, mse, vb, smoothLoss = Double.NaN;
+
+        Window(long waited) {
+            waitedBefore = waited;
+        }
+
+        void add(double l, double m, double v) {
+            steps++;
+            loss += l;
+            mse += m;
+            vb += v;
+            // a single step's loss swings with its random timesteps
+            smoothLoss = Double.isNaN(smoothLoss) ? l : 0.95 * smoothLoss + 0.05 * l;
+        }
+
+        StepStats stats(long step, long total, double l, double m, double v, double gradNorm, double lr, long waited) {
+            double secs = (System.nanoTime() - start) / 1e9;
+            return new StepStats(step, total, l, m, v, gradNorm, lr, steps / Math.max(secs, 1e-9),
+                    (waited - waitedBefore) / 1e9, Rss.current(), commNanos / 1e9 / steps);
+        }
+
+        StepStats means(StepStats s) {
+            return new StepStats(s.step(), s.totalSteps(), loss / steps, mse / steps, vb / steps, s.gradNorm(), s.lr(),
+                    s.stepsPerSecond(), s.dataWaitSeconds(), s.rssBytes(), s.allreduceSeconds());
+        }
+
+        void reset(long waited) {
+            start = System.nanoTime();
+            steps = 0;
+            loss = mse = vb = 0;
+            commNanos = 0;
+            waitedBefore = waited;
+        }
+    }
+
+    /** What rank 0 writes into the run folder: config, log, loss curve, checkpoints and previews. */
+    private static final class Outputs {
+        final Trainer trainer;
+        final RunConfig config;
+        final Path runDir, ckptDir;
+        final RunLog log;
+        Path lastCheckpoint;
+
+        private Outputs(Trainer trainer, RunLog log) {
+            this.trainer = trainer;
+            this.config = trainer.config;
+            this.runDir = trainer.runDir;
+            this.ckptDir = runDir.resolve("checkpoints");
+            this.log = log;
+        }
+
+        static Outputs open(Trainer trainer, long step, RunConfig saved) throws IOException {
+            Path dir = trainer.runDir;
+            Files.createDirectories(dir.resolve("checkpoints"));
+            Files.createDirectories(dir.resolve("samples"));
+            Outputs out = new Outputs(trainer, RunLog.open(dir, step));
+            if (step > 0) out.lastCheckpoint = TrainingCheckpoint.list(out.ckptDir).stream().findFirst().orElse(null);
+            AtomicFiles.write(dir.resolve("config.json"), Json.writePretty(trainer.config.toMap()).getBytes(StandardCharsets.UTF_8));
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("threads", Engine.threadSettings());
+            if (saved != null) details.put("changes", saved.otherChanges(trainer.config));
+            out.log.event(step > 0 || saved != null ? "resume" : "start", step, details);
+            return out;
+        }
+
+        void afterStep(long step, double loss, boolean last, Window window, StepStats stats, BatchLoader loader, State st)
+                throws IOException {
+            log.add(step, loss);
+            if (step % config.logEvery() == 0 || last) {
+                log.log(window.means(stats), config.globalBatch(), window.steps);
+                window.reset(loader.waitedNanos());
+            }
+            if ((config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) || last) checkpoint(step, st);
+            if (config.sampleEvery() > 0 && (step % config.sampleEvery() == 0 || last)) {
+                try (PointerScope scope = new PointerScope()) {
+                    trainer.writePreview(st.ema.model(), step);
+                }
+            }
+        }
+
+        private void checkpoint(long step, State st) throws IOException {
+            Path target = TrainingCheckpoint.fileFor(ckptDir, step);
+            try (PointerScope scope = new PointerScope()) {
+                TrainingCheckpoint.save(target, step, st.model, st.ema.model(), st.optimizer, config.toMap());
+            } catch (IOException e) {
+                throw new IOException("writing checkpoint " + target + " failed (" + e.getMessage() + "); training stopped at step "
+                        + step + ". The previous checkpoint " + (lastCheckpoint == null ? "(none yet)" : lastCheckpoint)
+                        + " is intact: free space or fix permissions, then --resume", e);
+            }
+            lastCheckpoint = target;
+            // the write's Java buffers (the pickle) grow the heap once; a full collection now lets the serial
+            // collector shrink it again, so RSS stays flat
+            System.gc();
+            TrainingCheckpoint.prune(ckptDir, config.keepCheckpoints());
+            log.plot(runDir.resolve("loss.png"));
+        }
+
+        void finish() throws IOException {
+            log.plot(runDir.resolve("loss.png"));
+        }
     }
 
     static final long GRADIENT_BUCKET_BYTES = 25L << 20;
@@ -333,25 +497,6 @@ public final class Trainer {
         }
     }
 
-    private Path newestValidCheckpoint(Path dir, Backbone model, Ema ema, AdamW optimizer) throws IOException {
-        for (Path p : TrainingCheckpoint.list(dir)) {
-            try {
-                TrainingCheckpoint.Loaded l = TrainingCheckpoint.load(p, model, ema.model(), optimizer);
-                System.err.println("resuming from " + p + " (step " + l.step() + ")");
-                return p;
-            } catch (IOException | RuntimeException e) {
-                System.err.println("skipping checkpoint " + p + ": " + e.getMessage());
-            }
-        }
-        return null;
-    }
-
-    private void broadcastParameter(Tensor t) {
-        try (NoGradGuard g = new NoGradGuard()) {
-            group.broadcast(t, 0);
-        }
-    }
-
     /** Rank 0's value, on every rank. */
     private long agree(long value) {
         Tensor v = Tensors.doubles(new double[] {group.rank() == 0 ? value : 0}, 1);
@@ -371,7 +516,7 @@ public final class Trainer {
      * draw). Every rank draws the same and takes its slice.
      */
     record StepDraws(Tensor t, Tensor noise, Tensor drop) {
-        static StepDraws of(TrainConfig c, int timesteps, Dataset data, long step) {
+        static StepDraws of(RunConfig c, int timesteps, Dataset data, long step) {
             GeneratorOptional g = new GeneratorOptional(torch.make_generator_cpu(Seeds.mix(c.seed(), step, 0)));
             long n = c.globalBatch();
             Tensor t = torch.randint(timesteps, new long[] {n}, g, Tensors.options(ScalarType.Long));
@@ -421,23 +566,11 @@ public final class Trainer {
         return torch.where(mask, new Scalar(nullClass), y);
     }
 
-    private Map<String, Object> checkpointArgs() {
-        Map<String, Object> args = new LinkedHashMap<>(config.toMap());
-        args.put("data", data.describe());
-        return args;
-    }
-
-    private void writeConfig() throws IOException {
-        Map<String, Object> m = new LinkedHashMap<>(checkpointArgs());
-        m.put("threads", Engine.threadSettings());
-        AtomicFiles.write(runDir.resolve("config.json"), Json.writePretty(m).getBytes(StandardCharsets.UTF_8));
-    }
-
     private void writePreview(Backbone ema, long step) throws IOException {
         try (NoGradGuard g = new NoGradGuard()) {
             ema.setForm(Form.EVAL);
             byte[] png = Previews.classGrid(ema, data, config.previewPerClass(), config.previewSampler(),
-                    config.previewSteps(), config.previewCfgScale(), config.clipDenoised(), config.seed(), config.noiseSchedule());
+                    config.previewSteps(), config.previewCfgScale(), config.clipsDenoised(data.isImage()), config.seed(), config.noiseSchedule());
             AtomicFiles.write(runDir.resolve("samples").resolve(String.format("step_%07d.png", step)), png);
             AtomicFiles.write(runDir.resolve("samples").resolve("latest.png"), png);
         }
@@ -453,76 +586,6 @@ public final class Trainer {
             h *= 0xD6E8FEB86659FD93L;
             h ^= h >>> 32;
             return h & Long.MAX_VALUE;
-        }
-    }
-
-    /** The JSONL log and the loss curve. On resume, log lines past the resumed step are dropped. */
-    static final class RunHistory {
-        private final Path log;
-        private final List<double[]> points = new ArrayList<>();
-
-        private RunHistory(Path log) {
-            this.log = log;
-        }
-
-        static RunHistory load(Path log, long resumeStep) throws IOException {
-            RunHistory h = new RunHistory(log);
-            if (!Files.exists(log)) return h;
-            List<String> kept = new ArrayList<>();
-            for (String line : Files.readAllLines(log)) {
-                try {
-                    Map<String, Object> m = Json.parseObject(line);
-                    long s = ((Number) m.get("step")).longValue();
-                    if (s > resumeStep) continue;
-                    kept.add(line);
-                    if (m.get("loss") instanceof Number l) h.points.add(new double[] {s, l.doubleValue()});
-                } catch (RuntimeException e) {
-                    // a torn last line from a killed run: drop it
-                }
-            }
-            AtomicFiles.write(log, (String.join("\n", kept) + (kept.isEmpty() ? "" : "\n")).getBytes(StandardCharsets.UTF_8));
-            return h;
-        }
-
-        void add(long step, double loss) {
-            points.add(new double[] {step, loss});
-        }
-
-        void log(StepStats s, int globalBatch, long window) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("step", s.step());
-            m.put("steps_averaged", window);
-            m.put("loss", finite(s.loss()));
-            m.put("mse", finite(s.mse()));
-            m.put("vb", finite(s.vb()));
-            m.put("grad_norm", finite(s.gradNorm()));
-            m.put("lr", s.lr());
-            m.put("steps_per_s", s.stepsPerSecond());
-            m.put("images_per_s", s.stepsPerSecond() * globalBatch);
-            m.put("data_wait_s", s.dataWaitSeconds());
-            m.put("rss_mb", s.rssBytes() / 1e6);
-            if (s.allreduceSeconds() > 0) m.put("allreduce_s", s.allreduceSeconds()); // gradient averaging per step
-            m.put("time", java.time.Instant.now().toString());
-            try {
-                Files.writeString(log, Json.write(m) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot append to " + log, e);
-            }
-        }
-
-        /** JSON has no NaN/Inf: such values are logged as null. */
-        static Double finite(double v) {
-            return Double.isFinite(v) ? v : null;
-        }
-
-        void plot(Path png) throws IOException {
-            double[] xs = new double[points.size()], ys = new double[points.size()];
-            for (int i = 0; i < xs.length; i++) {
-                xs[i] = points.get(i)[0];
-                ys[i] = points.get(i)[1];
-            }
-            AtomicFiles.write(png, LinePlot.png("training loss", "step", "loss",
-                    List.of(new LinePlot.Series("loss per step", xs, ys)), true));
         }
     }
 }

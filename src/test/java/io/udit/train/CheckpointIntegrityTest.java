@@ -22,8 +22,8 @@ class CheckpointIntegrityTest {
     @Test
     void corruptedCheckpointsAreSkippedOnResume() throws Exception {
         Engine.init();
-        TrainConfig c = TrainerTest.config(4, 2);
-        Trainer.Result r = new Trainer(c, TrainerTest.microData(), tmp, false, null).run();
+        RunConfig c = TrainerTest.config(4, 2);
+        Trainer.Result r = new Trainer(c, TrainerTest.microData(), tmp, RunFolder.Start.NEW, null).run();
         Path ckpts = tmp.resolve("checkpoints");
         List<Path> files = TrainingCheckpoint.list(ckpts);
         assertEquals(2, files.size());
@@ -58,7 +58,7 @@ class CheckpointIntegrityTest {
         System.setErr(new java.io.PrintStream(err, true));
         Trainer.Result resumed;
         try {
-            resumed = new Trainer(c, TrainerTest.microData(), tmp, true, null).run();
+            resumed = new Trainer(c, TrainerTest.microData(), tmp, RunFolder.Start.RESUME, null).run();
         } finally {
             System.setErr(old);
         }
@@ -71,8 +71,8 @@ class CheckpointIntegrityTest {
     @Test
     void truncatedCheckpointIsRejected() throws Exception {
         Engine.init();
-        TrainConfig c = TrainerTest.config(2, 2);
-        new Trainer(c, TrainerTest.microData(), tmp, false, null).run();
+        RunConfig c = TrainerTest.config(2, 2);
+        new Trainer(c, TrainerTest.microData(), tmp, RunFolder.Start.NEW, null).run();
         Path f = TrainingCheckpoint.list(tmp.resolve("checkpoints")).get(0);
         Path cut = tmp.resolve("cut.pt");
         Files.copy(f, cut, StandardCopyOption.REPLACE_EXISTING);
@@ -85,12 +85,20 @@ class CheckpointIntegrityTest {
     @Test
     void aFailedWriteStopsTheRunAndKeepsThePreviousCheckpoint() throws Exception {
         Engine.init();
-        TrainConfig c = TrainerTest.config(4, 2);
-        // the step-4 checkpoint cannot be written: its name is taken by a directory (as a full disk or a permission
-        // error would make the write fail)
-        Files.createDirectories(tmp.resolve("checkpoints/step_0000004.pt"));
+        RunConfig c = TrainerTest.config(4, 2);
+        // once step 3 is done, the step-4 checkpoint's name is taken by a directory, so its write fails (as a full
+        // disk or a permission error would make it fail)
+        Trainer.Listener blockStep4 = s -> {
+            if (s.step() == 3) {
+                try {
+                    Files.createDirectories(tmp.resolve("checkpoints/step_0000004.pt"));
+                } catch (java.io.IOException ex) {
+                    throw new java.io.UncheckedIOException(ex);
+                }
+            }
+        };
         java.io.IOException e = assertThrows(java.io.IOException.class,
-                () -> new Trainer(c, TrainerTest.microData(), tmp, false, null).run());
+                () -> new Trainer(c, TrainerTest.microData(), tmp, RunFolder.Start.NEW, blockStep4).run());
         assertTrue(e.getMessage().contains("writing checkpoint") && e.getMessage().contains("step_0000002.pt is intact"), e.getMessage());
         var model = c.model().build(0);
         TrainingCheckpoint.Loaded l = TrainingCheckpoint.load(tmp.resolve("checkpoints/step_0000002.pt"), model, new Ema(model).model(), null);

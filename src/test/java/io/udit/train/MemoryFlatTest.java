@@ -17,9 +17,9 @@ class MemoryFlatTest {
     void rssDoesNotGrowWithSteps() throws Exception {
         Engine.init();
         long[] rss = new long[401];
-        TrainConfig c = new TrainConfig(TrainerTest.microConfig(), 2, 2, 400, 1e-3, 0.0, 0.9, 0.999, 0.99, true, false, 1,
-                100, 100, 1, 100, 1, "ddim", 3, 1.0, "linear", 1000, true, 1, 1.0, 0, 0.0);
-        new Trainer(c, TrainerTest.microData(), tmp, false, s -> {
+        RunConfig c = TrainerTest.builder(400, 100).batch(2, 2).logEvery(100).keepCheckpoints(1).sampleEvery(100).previewSteps(3)
+                .warmupSteps(0).build();
+        new Trainer(c, TrainerTest.microData(), tmp, RunFolder.Start.NEW, s -> {
             rss[(int) s.step()] = s.rssBytes();
             if (s.step() % 50 == 0) {
                 System.out.printf("step %d rss %.1f heap committed %.1f used %.1f javacpp bytes %.1f count %d%n", s.step(), s.rssBytes() / 1e6,

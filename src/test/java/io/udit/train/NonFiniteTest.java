@@ -15,17 +15,16 @@ class NonFiniteTest {
     @TempDir
     Path tmp;
 
-    static TrainConfig exploding() {
+    static RunConfig exploding() {
         // an absurd learning rate drives the weights to Inf within a few steps
-        return new TrainConfig(TrainerTest.microConfig(), 4, 4, 30, 1e30, 0.0, 0.9, 0.999, 0.99, true, false, 1,
-                1, 1, 100, 0, 1, "ddim", 3, 1.0, "linear", 1000, true, 1, 0.0, 0, 0.0);
+        return TrainerTest.builder(30, 1).batch(4, 4).lr(1e30).keepCheckpoints(100).previewSteps(3).gradClip(0).warmupSteps(0).build();
     }
 
     @Test
     void stopsWithTheStepAndKeepsFiniteCheckpoints() throws Exception {
         Engine.init();
         Trainer.NonFiniteException e = assertThrows(Trainer.NonFiniteException.class,
-                () -> new Trainer(exploding(), TrainerTest.microData(), tmp, false, null).run());
+                () -> new Trainer(exploding(), TrainerTest.microData(), tmp, RunFolder.Start.NEW, null).run());
         assertTrue(e.getMessage().contains("at step") && e.getMessage().contains("lower --lr"), e.getMessage());
         for (Path p : TrainingCheckpoint.list(tmp.resolve("checkpoints"))) {
             var model = TrainerTest.microConfig().build(0);
@@ -37,7 +36,7 @@ class NonFiniteTest {
     @Test
     void skipModeCarriesOn() throws Exception {
         Engine.init();
-        Trainer t = new Trainer(exploding(), TrainerTest.microData(), tmp.resolve("skip"), false, null).skipNonFiniteSteps(true);
+        Trainer t = new Trainer(exploding().toBuilder().skipNonFinite(true).build(), TrainerTest.microData(), tmp.resolve("skip"), RunFolder.Start.NEW, null);
         Trainer.Result r = t.run();
         assertEquals(30, r.finalStep());
         assertTrue(t.skippedSteps() > 0, "no step was skipped");
