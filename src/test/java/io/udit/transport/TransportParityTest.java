@@ -231,4 +231,111 @@ class TransportParityTest {
         }
         assertEquals(72 + 144, checked);
     }
+
+    /** dopri5 (torchdiffeq's controller) against a 2000-step rk4 solution of the same ODE, both directions. */
+    @Test
+    void dopri5AgreesWithAFineRk4Solution() {
+        for (boolean reverse : new boolean[] {false, true}) {
+            Transport tr = transport("GVP", "velocity");
+            Tensor fine = new OdeSampler(tr, OdeMethod.RK4, 2001, 0, 0, reverse, 1.0).sample(MODEL, init, ProgressListener.NONE);
+            double tight = maxAbs(new OdeSampler(tr, OdeMethod.DOPRI5, 10, 1e-9, 1e-9, reverse, 1.0)
+                    .sample(MODEL, init, ProgressListener.NONE).sub(fine));
+            double loose = maxAbs(new OdeSampler(tr, OdeMethod.DOPRI5, 10, 1e-6, 1e-3, reverse, 1.0)
+                    .sample(MODEL, init, ProgressListener.NONE).sub(fine));
+            System.out.printf("dopri5 vs rk4(2000 steps), reverse=%b: max |diff| %.2e at atol=rtol=1e-9, %.2e at SiT's 1e-6/1e-3%n",
+                    reverse, tight, loose);
+            assertTrue(tight < 1e-7, "tight dopri5 error " + tight);
+            assertTrue(loose < 1e-2, "SiT-default dopri5 error " + loose);
+        }
+    }
+
+    /** dopri5's interpolated states at the grid points match rk4 at the same points, and the first is init. */
+    @Test
+    void dopri5TrajectoryInterpolatesAtTheGridPoints() {
+        Transport tr = transport("Linear", "velocity");
+        Tensor traj = new OdeSampler(tr, OdeMethod.DOPRI5, 7, 1e-10, 1e-10, false, 3.0).trajectory(MODEL, init, ProgressListener.NONE);
+        Tensor fine = new OdeSampler(tr, OdeMethod.RK4, 7, 0, 0, false, 3.0).run(MODEL, init,
+                refine(TimeGrid.shift(TimeGrid.linspace(0, 1, 7), 3.0), 200), true, ProgressListener.NONE);
+        assertEquals(7, traj.size(0));
+        assertEquals(0.0, maxAbs(traj.select(0, 0).sub(init)));
+        for (int i = 0; i < 7; i++) {
+            double d = maxAbs(traj.select(0, i).sub(fine.select(0, i * 200)));
+            assertTrue(d < 1e-7, "grid point " + i + ": " + d);
+        }
+    }
+
+    /** The shifted grid keeps both ends and moves interior points towards the noise end for shift > 1. */
+    @Test
+    void timestepShift() {
+        assertEquals(0.0, TimeGrid.shift(0.0, 3.0));
+        assertEquals(1.0, TimeGrid.shift(1.0, 3.0));
+        assertEquals(0.25, TimeGrid.shift(0.5, 3.0), 1e-15); // noise level 0.5 -> 0.75
+        assertEquals(0.3, TimeGrid.shift(0.3, 1.0));
+        double[] g = TimeGrid.shift(TimeGrid.linspace(0, 1, 5), 2.0);
+        for (int i = 1; i < g.length - 1; i++) assertTrue(g[i] < i / 4.0);
+    }
+
+    /** Logit-normal timesteps: the logits of the draws (rescaled to [0, 1]) have the requested mean and std. */
+    @Test
+    void logitNormalTimesteps() {
+        int n = 20000;
+        double loc = 0.5, scale = 1.3;
+        TimeInterval interval = new TimeInterval(1e-3, 1 - 1e-3);
+        Tensor t = TimestepSampling.logitNormal(loc, scale).sample(n, interval, io.udit.diffusion.NoiseSource.generator(11),
+                org.bytedeco.pytorch.global.torch.ScalarType.Double);
+        double[] v = Tensors.toDoubles(t);
+        double sum = 0, sq = 0;
+        for (double x : v) {
+            assertTrue(x > interval.t0() && x < interval.t1());
+            double u = (x - interval.t0()) / (interval.t1() - interval.t0());
+            double logit = Math.log(u / (1 - u));
+            sum += logit;
+            sq += logit * logit;
+        }
+        double mean = sum / n, std = Math.sqrt(sq / n - mean * mean);
+        assertEquals(loc, mean, 4 * scale / Math.sqrt(n));
+        assertEquals(scale, std, 4 * scale / Math.sqrt(2.0 * n));
+        Tensor u = TimestepSampling.uniform().sample(n, interval, io.udit.diffusion.NoiseSource.generator(12),
+                org.bytedeco.pytorch.global.torch.ScalarType.Float);
+        assertTrue(u.min().item_double() >= interval.t0() && u.max().item_double() <= interval.t1());
+        assertEquals(0.5, u.mean().item_double(), 0.01);
+    }
+
+    /** float32 in, float32 out: losses are (B) and finite, samplers keep shape and dtype. */
+    @Test
+    void float32Smoke() {
+        org.bytedeco.pytorch.global.torch.ScalarType f32 = org.bytedeco.pytorch.global.torch.ScalarType.Float;
+        Tensor x1f = x1.to(f32), x0f = x0.to(f32), tf = t4.to(f32), initf = init.to(f32);
+        for (String path : List.of("Linear", "GVP", "VP")) {
+            for (String pred : List.of("velocity", "noise", "score")) {
+                Transport tr = Transport.create(FlowPath.parse(path), Prediction.parse(pred), LossWeight.LIKELIHOOD);
+                Tensor loss = tr.trainingLosses(MODEL, x1f, tf, x0f).loss();
+                assertArrayEquals(new long[] {4}, Tensors.shape(loss));
+                assertTrue(Tensors.isType(loss, f32));
+                assertTrue(org.bytedeco.pytorch.global.torch.isfinite(loss).all().item_bool(), path + "/" + pred);
+            }
+        }
+        Transport tr = transport("Linear", "velocity");
+        Tensor ode = new OdeSampler(tr, OdeMethod.HEUN2, 5, 1e-6, 1e-3, false, 1.0).sample(MODEL, initf, ProgressListener.NONE);
+        Tensor sde = new SdeSampler(tr, SdeMethod.HEUN, DiffusionForm.SIGMA, 1.0, LastStep.MEAN, 0.04, 5, 1.0)
+                .sample(MODEL, initf, io.udit.diffusion.NoiseSource.seeded(3), ProgressListener.NONE);
+        for (Tensor s : List.of(ode, sde)) {
+            assertArrayEquals(Tensors.shape(init), Tensors.shape(s));
+            assertTrue(Tensors.isType(s, f32));
+        }
+    }
+
+    static double maxAbs(Tensor t) {
+        return t.abs().max().item_double();
+    }
+
+    /** Each interval of a grid split into k equal parts. */
+    static double[] refine(double[] grid, int k) {
+        double[] out = new double[(grid.length - 1) * k + 1];
+        for (int i = 0; i + 1 < grid.length; i++) {
+            for (int j = 0; j < k; j++) out[i * k + j] = grid[i] + (grid[i + 1] - grid[i]) * j / k;
+        }
+        out[out.length - 1] = grid[grid.length - 1];
+        return out;
+    }
 }
