@@ -1,7 +1,5 @@
 package io.udit.transport;
 
-import java.util.Locale;
-
 /**
  * The final step of SiT's SDE sampler, taken at t1 = 1 - lastStepSize after the stochastic steps:
  * {@link #MEAN} x + sde_drift(x, t1) h; {@link #TWEEDIE} x / alpha + sigma^2 / alpha * score(x, t1) (alpha, sigma of
@@ -14,10 +12,6 @@ public enum LastStep {
     /** SiT's names: Mean, Tweedie, Euler, None (case-insensitive; null means None). */
     public static LastStep parse(String name) {
         if (name == null) return NONE;
-        try {
-            return valueOf(name.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown last step '" + name + "' (Mean, Tweedie, Euler, None)");
-        }
+        return EnumNames.parse(LastStep.class, "last step", name, "Mean, Tweedie, Euler, None");
     }
 }

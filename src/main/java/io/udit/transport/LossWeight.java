@@ -1,7 +1,5 @@
 package io.udit.transport;
 
-import java.util.Locale;
-
 /**
  * SiT's loss weighting (WeightType) for noise and score models: 1, (g2/sigma)^2 ("velocity") or g2/sigma^2
  * ("likelihood"), g2 being the path's drift variance. Velocity models ignore it, as SiT does.
@@ -12,10 +10,6 @@ public enum LossWeight {
     /** "none" (or SiT's None / null) and the two weight names. */
     public static LossWeight parse(String name) {
         if (name == null) return NONE;
-        try {
-            return valueOf(name.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown loss weight '" + name + "' (none, velocity, likelihood)");
-        }
+        return EnumNames.parse(LossWeight.class, "loss weight", name, "none, velocity, likelihood");
     }
 }

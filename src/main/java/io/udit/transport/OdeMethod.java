@@ -1,7 +1,5 @@
 package io.udit.transport;
 
-import java.util.Locale;
-
 /**
  * ODE solvers by torchdiffeq's names. The fixed-grid ones take one step per grid interval exactly as torchdiffeq
  * 0.2.5 does; {@link #DOPRI5} adapts its steps and interpolates at the grid points.
@@ -20,11 +18,7 @@ public enum OdeMethod {
 
     /** torchdiffeq's name (case-insensitive). */
     public static OdeMethod parse(String name) {
-        try {
-            return valueOf(name.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown ODE method '" + name + "' (euler, midpoint, rk4, heun2, dopri5)");
-        }
+        return EnumNames.parse(OdeMethod.class, "ODE method", name, "euler, midpoint, rk4, heun2, dopri5");
     }
 
     /** Model evaluations per fixed-grid step (0 for the adaptive method). */

@@ -9,26 +9,12 @@ import org.bytedeco.pytorch.Tensor;
  * <p>{@link #create} applies {@code create_transport}'s defaults; {@link #interval} is {@code check_interval};
  * {@link #trainingLosses} is {@code training_losses} with the random draws (t, x0) passed in, so the caller draws
  * them from its own seeded generator (see {@link TimestepSampling}); {@link #drift} and {@link #score} are
- * {@code get_drift} and {@code get_score} bound to a model.
+ * {@code get_drift} and {@code get_score} bound to a model. The canonical constructor takes the eps values as given
+ * (no defaults applied).
  */
-public final class Transport {
+public record Transport(FlowPath path, Prediction prediction, LossWeight lossWeight, double trainEps, double sampleEps) {
     /** SiT's {@code training_losses} terms: the per-sample loss (B) and the network output. */
     public record Losses(Tensor loss, Tensor prediction) {}
-
-    private final FlowPath path;
-    private final Prediction prediction;
-    private final LossWeight lossWeight;
-    private final double trainEps;
-    private final double sampleEps;
-
-    /** A transport with explicit eps values (no defaults applied; see {@link #create}). */
-    public Transport(FlowPath path, Prediction prediction, LossWeight lossWeight, double trainEps, double sampleEps) {
-        this.path = path;
-        this.prediction = prediction;
-        this.lossWeight = lossWeight;
-        this.trainEps = trainEps;
-        this.sampleEps = sampleEps;
-    }
 
     /**
      * SiT's {@code create_transport} defaults: VP: train_eps 1e-5, sample_eps 1e-3; Linear/GVP with a noise or score
@@ -61,26 +47,6 @@ public final class Transport {
     /** {@link #create} with SiT's default eps values. */
     public static Transport create(FlowPath path, Prediction prediction, LossWeight lossWeight) {
         return create(path, prediction, lossWeight, null, null);
-    }
-
-    public FlowPath path() {
-        return path;
-    }
-
-    public Prediction prediction() {
-        return prediction;
-    }
-
-    public LossWeight lossWeight() {
-        return lossWeight;
-    }
-
-    public double trainEps() {
-        return trainEps;
-    }
-
-    public double sampleEps() {
-        return sampleEps;
     }
 
     /**
