@@ -15,9 +15,17 @@ public interface FlowModel {
 
     /**
      * A labelled network {@code (x, t, y)} with its labels fixed: t is passed through as the float SiT time (not a
-     * DDPM timestep). Wrap the network in {@link io.udit.diffusion.ClassifierFreeGuidance#guided} first for guidance.
+     * DDPM timestep), as SiT feeds t in [0, 1] to DiT's timestep embedder. A network with learned variance (2C output
+     * channels for C input channels) is cut to its first C channels, as SiT's model forward does with learn_sigma
+     * ({@code x, _ = x.chunk(2, dim=1)}). Wrap the network in
+     * {@link io.udit.diffusion.ClassifierFreeGuidance#guided} first for guidance (REFERENCE mode guides channels
+     * 0..2 as SiT's {@code forward_with_cfg}).
      */
     static FlowModel conditional(DenoiserFn network, Tensor y) {
-        return (x, t) -> network.apply(x, t, y);
+        return (x, t) -> {
+            Tensor out = network.apply(x, t, y);
+            long c = x.size(1);
+            return out.size(1) == 2 * c ? out.narrow(1, 0, c) : out;
+        };
     }
 }

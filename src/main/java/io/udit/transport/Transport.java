@@ -1,6 +1,10 @@
 package io.udit.transport;
 
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * The flow-matching objective of SiT's {@code Transport}: a {@link FlowPath}, what the network predicts, the loss
@@ -15,6 +19,9 @@ import org.bytedeco.pytorch.Tensor;
 public record Transport(FlowPath path, Prediction prediction, LossWeight lossWeight, double trainEps, double sampleEps) {
     /** SiT's {@code training_losses} terms: the per-sample loss (B) and the network output. */
     public record Losses(Tensor loss, Tensor prediction) {}
+
+    /** The random inputs of one training step: times t (B) and noise x0 of x1's shape. */
+    public record Draws(Tensor t, Tensor x0) {}
 
     /**
      * SiT's {@code create_transport} defaults: VP: train_eps 1e-5, sample_eps 1e-3; Linear/GVP with a noise or score
@@ -69,6 +76,17 @@ public record Transport(FlowPath path, Prediction prediction, LossWeight lossWei
     /** The interval training draws t from: {@code check_interval(train_eps, sample_eps)} with its defaults. */
     public TimeInterval trainingInterval() {
         return interval(false, false, DiffusionForm.SBDM, false, 0);
+    }
+
+    /**
+     * SiT's {@code Transport.sample} with a given generator: x0 ~ N(0, I) like x1, then t on
+     * {@link #trainingInterval} by {@code sampling} (SiT: uniform), both in x1's dtype and drawn in that order.
+     */
+    public Draws draw(Tensor x1, TimestepSampling sampling, Generator generator) {
+        Tensor x0 = torch.randn(x1.sizes().vec().get(), new GeneratorOptional(generator), new TensorOptions(x1.scalar_type()))
+                .to(x1.device(), x1.scalar_type());
+        Tensor t = sampling.sample(x1.size(0), trainingInterval(), generator, x1.scalar_type()).to(x1.device(), x1.scalar_type());
+        return new Draws(t, x0);
     }
 
     /**

@@ -325,6 +325,53 @@ class TransportParityTest {
         }
     }
 
+    /** Gradients reach the network through every loss form and agree with a central finite difference. */
+    @Test
+    void lossGradientsMatchFiniteDifferences() {
+        for (String pred : List.of("velocity", "noise", "score")) {
+            Transport tr = Transport.create(FlowPath.parse("VP"), Prediction.parse(pred), LossWeight.VELOCITY);
+            double w0 = 0.7, h = 1e-6;
+            Tensor w = Tensors.doubles(new double[] {w0}, 1).requires_grad_(true);
+            tr.trainingLosses(scaled(w), x1, t4, x0).loss().sum().backward();
+            double analytic = w.grad().item_double();
+            double plus = lossAt(tr, w0 + h), minus = lossAt(tr, w0 - h);
+            double numeric = (plus - minus) / (2 * h);
+            assertEquals(numeric, analytic, 1e-6 * Math.max(1, Math.abs(numeric)), pred);
+        }
+    }
+
+    /** The fixture model with its output scaled by a (trainable) weight w. */
+    static FlowModel scaled(Tensor w) {
+        return (x, t) -> MODEL.apply(x, t).mul(w);
+    }
+
+    static double lossAt(Transport tr, double w) {
+        return tr.trainingLosses(scaled(Tensors.doubles(new double[] {w}, 1)), x1, t4, x0).loss().sum().item_double();
+    }
+
+    /** Training draws: x0 of x1's shape and dtype, t on the training interval, the same for the same seed. */
+    @Test
+    void trainingDraws() {
+        Transport tr = transport("Linear", "noise");
+        Transport.Draws a = tr.draw(x1, TimestepSampling.uniform(), io.udit.diffusion.NoiseSource.generator(21));
+        Transport.Draws b = tr.draw(x1, TimestepSampling.uniform(), io.udit.diffusion.NoiseSource.generator(21));
+        assertArrayEquals(Tensors.shape(x1), Tensors.shape(a.x0()));
+        assertTrue(Tensors.isType(a.x0(), org.bytedeco.pytorch.global.torch.ScalarType.Double));
+        assertTrue(a.x0().equal(b.x0()) && a.t().equal(b.t()));
+        assertEquals(new TimeInterval(1e-3, 1 - 1e-3), tr.trainingInterval());
+        assertTrue(a.t().min().item_double() >= 1e-3 && a.t().max().item_double() <= 1 - 1e-3);
+        assertEquals(new TimeInterval(0, 1 - 1e-5), transport("VP", "velocity").trainingInterval());
+    }
+
+    /** A learned-variance network (2C channels) is cut to its first C channels, as SiT's forward does. */
+    @Test
+    void conditionalNetworkDropsTheVarianceHalf() {
+        io.udit.diffusion.DenoiserFn net = (x, t, y) -> org.bytedeco.pytorch.global.torch.cat(
+                new org.bytedeco.pytorch.TensorVector(x.mul(new Scalar(2.0)), x.mul(new Scalar(3.0))), 1);
+        Tensor out = FlowModel.conditional(net, null).apply(init, Ts.times(init, 0.5));
+        assertTrue(out.equal(init.mul(new Scalar(2.0))));
+    }
+
     static double maxAbs(Tensor t) {
         return t.abs().max().item_double();
     }
