@@ -232,6 +232,29 @@ class TransportParityTest {
         assertEquals(72 + 144, checked);
     }
 
+    /** create_transport's eps defaults and the training interval of every combination, as the manifest records them. */
+    @Test
+    void epsDefaultsAndTrainingIntervals() {
+        Map<String, Object> combos = SitFixture.map(fx.manifest.get("combos"));
+        assertEquals(9, combos.size());
+        for (Map.Entry<String, Object> e : combos.entrySet()) {
+            String[] p = e.getKey().split("/");
+            Map<String, Object> c = SitFixture.map(e.getValue());
+            Transport tr = transport(p[0], p[1]);
+            assertEquals(SitFixture.number(c.get("train_eps")), tr.trainEps(), e.getKey());
+            assertEquals(SitFixture.number(c.get("sample_eps")), tr.sampleEps(), e.getKey());
+            double[] interval = SitFixture.numbers(c.get("training_t_interval"));
+            assertEquals(new TimeInterval(interval[0], interval[1]), tr.trainingInterval(), e.getKey());
+        }
+        Transport forced = Transport.create(FlowPath.parse("GVP"), Prediction.VELOCITY, LossWeight.NONE, 0.1, 0.2);
+        assertEquals(0.0, forced.trainEps());
+        assertEquals(0.0, forced.sampleEps());
+        Transport given = Transport.create(FlowPath.parse("VP"), Prediction.NOISE, LossWeight.NONE, 0.01, 0.02);
+        assertEquals(new TimeInterval(0.01, 0.02), new TimeInterval(given.trainEps(), given.sampleEps()));
+        Transport ignored = Transport.create(FlowPath.parse("Linear"), Prediction.SCORE, LossWeight.NONE, null, 0.2);
+        assertEquals(1e-3, ignored.sampleEps());
+    }
+
     /** dopri5 (torchdiffeq's controller) against a 2000-step rk4 solution of the same ODE, both directions. */
     @Test
     void dopri5AgreesWithAFineRk4Solution() {
