@@ -52,6 +52,25 @@ public final class ClassifierFreeGuidance {
     }
 
     /**
+     * {@link #doubledBatch(DenoiserFn, double, Mode)} guiding only the rows whose time lies in {@code interval}:
+     * the other rows of both halves get the conditional output of their first-half row, which is what
+     * forwardWithCfg returns at guidance scale 1. When no row is inside, the model runs on the n conditional rows.
+     */
+    public static DenoiserFn doubledBatch(DenoiserFn model, double scale, Mode mode, GuidanceInterval interval) {
+        return (x, t, y) -> {
+            if (interval.always()) return forwardWithCfg(model, x, t, y, scale, mode);
+            long n = x.size(0) / 2;
+            Tensor inside = interval.contains(t.narrow(0, 0, n));
+            long count = inside.sum().item_long();
+            if (count == n) return forwardWithCfg(model, x, t, y, scale, mode);
+            Tensor cond = model.apply(x.narrow(0, 0, n), t.narrow(0, 0, n), y.narrow(0, 0, n));
+            Tensor plain = torch.cat(new TensorVector(cond, cond), 0);
+            if (count == 0) return plain;
+            return torch.where(rows(torch.cat(new TensorVector(inside, inside), 0), plain), forwardWithCfg(model, x, t, y, scale, mode), plain);
+        };
+    }
+
+    /**
      * The convenient form: a DenoiserFn over n samples with class ids y (n). Each call builds the doubled batch
      * [x; x], [t; t], [y; nullClass], runs the model once on 2n rows and returns the n conditional rows with the
      * guided channels replaced by the guided epsilon.
@@ -81,11 +100,16 @@ public final class ClassifierFreeGuidance {
             Tensor condRest = cond.narrow(1, guided.size(1), out.size(1) - guided.size(1));
             Tensor result = torch.cat(new TensorVector(guided, condRest), 1);
             if (count == n) return result;
-            long[] rowShape = new long[(int) out.dim()];
-            java.util.Arrays.fill(rowShape, 1);
-            rowShape[0] = n;
-            return torch.where(inside.reshape(rowShape), result, cond);
+            return torch.where(rows(inside, cond), result, cond);
         };
+    }
+
+    /** A per-row bool mask (n) viewed as (n, 1, ..., 1) to select whole rows of {@code like}. */
+    private static Tensor rows(Tensor mask, Tensor like) {
+        long[] shape = new long[(int) like.dim()];
+        java.util.Arrays.fill(shape, 1);
+        shape[0] = mask.size(0);
+        return mask.reshape(shape);
     }
 
     /** uncond + s (cond - uncond) on the first k channels of a [cond; uncond] output: n rows, k channels. */

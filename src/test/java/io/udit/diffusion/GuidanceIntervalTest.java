@@ -61,11 +61,31 @@ class GuidanceIntervalTest {
         FlowModel flow = FlowModel.conditional(limited, y);
         Tensor inside = torch.full(new long[] {2}, new org.bytedeco.pytorch.Scalar(0.4), Tensors.options(torch.ScalarType.Double));
         Tensor outside = torch.full(new long[] {2}, new org.bytedeco.pytorch.Scalar(0.9), Tensors.options(torch.ScalarType.Double));
-        assertTrue(flow.apply(xs, inside).equal(always.apply(xs, inside, y)));
+        long c = ClassifierFreeGuidanceTest.C; // FlowModel.conditional keeps the first C of the fake model's 2C channels
+        assertTrue(flow.apply(xs, inside).equal(always.apply(xs, inside, y).narrow(1, 0, c)));
         int calls = model.ys.size();
         Tensor plain = flow.apply(xs, outside);
         assertEquals(calls + 1, model.ys.size());
         assertEquals(2, model.ys.get(model.ys.size() - 1).length, "outside the interval the model sees n rows, not 2n");
-        assertTrue(plain.equal(model.apply(xs, outside, y)));
+        assertTrue(plain.equal(model.apply(xs, outside, y).narrow(1, 0, c)));
+    }
+
+    @Test
+    void doubledBatchFormFollowsTheInterval() {
+        ClassifierFreeGuidanceTest.FakeModel model = new ClassifierFreeGuidanceTest.FakeModel();
+        GuidanceInterval g = GuidanceInterval.ddpm(0.3, 0.7, 1000);
+        DenoiserFn limited = ClassifierFreeGuidance.doubledBatch(model, 3.0, ClassifierFreeGuidance.Mode.REFERENCE, g);
+        Tensor half = x(2), xs = torch.cat(new org.bytedeco.pytorch.TensorVector(half, half), 0);
+        Tensor y = Tensors.longs(1, 2, NULL, NULL);
+        Tensor inside = Tensors.longs(499, 499, 499, 499), outside = Tensors.longs(100, 100, 100, 100);
+        Tensor mixed = Tensors.longs(499, 100, 499, 100);
+        Tensor guided = ClassifierFreeGuidance.forwardWithCfg(model, xs, inside, y, 3.0, ClassifierFreeGuidance.Mode.REFERENCE);
+        assertTrue(limited.apply(xs, inside, y).equal(guided));
+        Tensor cond = model.apply(half, outside.narrow(0, 0, 2), y.narrow(0, 0, 2));
+        Tensor plain = limited.apply(xs, outside, y);
+        assertTrue(plain.equal(torch.cat(new org.bytedeco.pytorch.TensorVector(cond, cond), 0)));
+        Tensor m = limited.apply(xs, mixed, y);
+        assertTrue(m.select(0, 0).equal(guided.select(0, 0)) && m.select(0, 2).equal(guided.select(0, 2)));
+        assertTrue(m.select(0, 1).equal(cond.select(0, 1)) && m.select(0, 3).equal(cond.select(0, 1)));
     }
 }
