@@ -86,7 +86,7 @@ public final class FlowSampling {
             SdeSampler sde = sdeSampler(transport, spec);
             double[] grid = sde.grid();
             FlowModel drift = transport.sdeDrift(zero, spec.diffusionForm(), spec.diffusionNorm());
-            for (double t : evaluationTimes(spec, grid)) {
+            for (double t : evaluationTimes(spec, sde, grid)) {
                 if (!finite(drift, one, t)) {
                     String why = t == 0 && spec.diffusionForm() == DiffusionForm.SBDM
                             ? "the SBDM diffusion is infinite at t = 0, where SiT starts velocity models on the "
@@ -100,13 +100,11 @@ public final class FlowSampling {
     }
 
     /** The times an SDE run evaluates the model at: each step's start, Heun's t + dt, and the last step's t1. */
-    private static List<Double> evaluationTimes(FlowSamplerSpec spec, double[] grid) {
+    private static List<Double> evaluationTimes(FlowSamplerSpec spec, SdeSampler sde, double[] grid) {
         List<Double> times = new ArrayList<>();
-        boolean uniform = spec.shift() == 1;
         for (int k = 0; k + 1 < grid.length; k++) {
             times.add(grid[k]);
-            double dt = uniform ? grid[1] - grid[0] : grid[k + 1] - grid[k];
-            if (spec.sdeMethod() == SdeMethod.HEUN) times.add(grid[k] + dt);
+            if (spec.sdeMethod() == SdeMethod.HEUN) times.add(grid[k] + sde.stepSize(grid, k));
         }
         if (spec.lastStep() != LastStep.NONE) times.add(grid[grid.length - 1]);
         return times;

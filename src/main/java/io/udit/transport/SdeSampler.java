@@ -70,20 +70,21 @@ public final class SdeSampler {
         return run(model, init, grid(), noise, false, progress);
     }
 
-    /** The sampler on an explicit grid (all numSteps outputs when {@code trajectory}, else the last). */
+    /**
+     * The sampler on an explicit grid (all numSteps outputs when {@code trajectory}, else the last). Step sizes follow
+     * {@link #stepSize}, so an explicit non-uniform grid needs a sampler built with a shift other than 1.
+     */
     public Tensor run(FlowModel model, Tensor init, double[] grid, NoiseSource noise, boolean trajectory, ProgressListener progress) {
         int n = grid.length;
-        boolean uniform = shift == 1;
         FlowModel drift = transport.sdeDrift(model, form, norm);
         long[] shape = init.sizes().vec().get();
         try (NoGradGuard guard = new NoGradGuard()) {
-            Tensor out = trajectory ? torch.empty(OdeSolver.prepend(n, shape), init.options(), null) : init.clone();
+            Tensor out = trajectory ? torch.empty(OdeSolver.prepend(n, shape), init.options(), null) : null;
             Tensor x = init.clone();
             for (int k = 0; k < n - 1; k++) {
-                double dt = uniform ? grid[1] - grid[0] : grid[k + 1] - grid[k];
                 try (PointerScope scope = new PointerScope()) {
                     Tensor w = noise.next(shape).to(x.device(), x.scalar_type());
-                    x.copy_(stochasticStep(drift, x, grid[k], dt, w));
+                    x.copy_(stochasticStep(drift, x, grid[k], stepSize(grid, k), w));
                     if (trajectory) out.select(0, k).copy_(x);
                 }
                 progress.onStep(k + 1, n);
@@ -92,9 +93,15 @@ public final class SdeSampler {
                 x.copy_(last(model, drift, x, grid[n - 1]));
             }
             progress.onStep(n, n);
-            (trajectory ? out.select(0, n - 1) : out).copy_(x);
+            if (!trajectory) return x;
+            out.select(0, n - 1).copy_(x);
             return out;
         }
+    }
+
+    /** Step k's size: SiT's constant grid[1] - grid[0] on an unshifted grid, grid[k + 1] - grid[k] on a shifted one. */
+    double stepSize(double[] grid, int k) {
+        return shift == 1 ? grid[1] - grid[0] : grid[k + 1] - grid[k];
     }
 
     private Tensor stochasticStep(FlowModel drift, Tensor x, double t, double dt, Tensor w) {

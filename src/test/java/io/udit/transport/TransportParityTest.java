@@ -298,6 +298,18 @@ class TransportParityTest {
         for (int i = 1; i < g.length - 1; i++) assertTrue(g[i] < i / 4.0);
     }
 
+    /** Without diffusion the Euler SDE is the Euler ODE, also on a shifted grid (per-step dt there). */
+    @Test
+    void noiselessEulerSdeIsTheEulerOdeOnAShiftedGrid() {
+        Transport tr = transport("Linear", "velocity");
+        for (double shift : new double[] {1.0, 2.5}) {
+            Tensor ode = new OdeSampler(tr, OdeMethod.EULER, 8, 0, 0, false, shift).sample(MODEL, init, ProgressListener.NONE);
+            Tensor sde = new SdeSampler(tr, SdeMethod.EULER, DiffusionForm.CONSTANT, 0.0, LastStep.NONE, 0.04, 8, shift)
+                    .sample(MODEL, init, io.udit.diffusion.NoiseSource.seeded(1), ProgressListener.NONE);
+            assertTrue(maxAbs(ode.sub(sde)) <= 1e-12, "shift " + shift + ": " + maxAbs(ode.sub(sde)));
+        }
+    }
+
     /** Logit-normal timesteps: the logits of the draws (rescaled to [0, 1]) have the requested mean and std. */
     @Test
     void logitNormalTimesteps() {
