@@ -33,7 +33,7 @@ public final class OdeSolver {
         }
         VectorField field = decreasing ? f.reversed() : f;
         try (NoGradGuard guard = new NoGradGuard()) {
-            Tensor out = trajectory ? torch.empty(prepend(n, y0.sizes().vec().get()), y0.options(), null) : y0.clone();
+            Tensor out = trajectory ? torch.empty(prepend(n, y0.sizes().vec().get()), y0.options(), null) : null;
             if (trajectory) out.select(0, 0).copy_(y0);
             Tensor y = y0.clone();
             Dopri5 adaptive = method == OdeMethod.DOPRI5 ? new Dopri5(field, y, t[0], atol, rtol) : null;
@@ -48,8 +48,7 @@ public final class OdeSolver {
                 }
                 progress.onStep(j, n - 1);
             }
-            if (!trajectory) out.copy_(y);
-            return out;
+            return trajectory ? out : y;
         }
     }
 
