@@ -50,12 +50,43 @@ public final class Ticks {
      * range too narrow for four such ticks gets round linear ticks instead (still drawn on the log axis).
      */
     public static double[] log(double min, double max) {
+        return log(min, max, 10);
+    }
+
+    /**
+     * As {@link #log(double, double)}; when 1-2-5 ticks would number more than {@code maxTicks}, only their first and
+     * last and the decades between them remain.
+     */
+    public static double[] log(double min, double max, int maxTicks) {
         if (!(min > 0)) throw new IllegalArgumentException("log axis needs a positive minimum, got " + min);
         if (!(max > min)) {
             min /= 2;
             max *= 2;
         }
-        int[] mantissas = Math.log10(max / min) > 3 ? new int[] {1} : STEPS;
+        double[] oneTwoFive = Math.log10(max / min) > 3 ? null : logTicks(min, max, STEPS);
+        double[] out;
+        if (oneTwoFive == null) out = logTicks(min, max, new int[] {1});
+        else if (oneTwoFive.length <= maxTicks) out = oneTwoFive;
+        else out = endsAndDecades(oneTwoFive);
+        if (out.length < 4) {
+            double[] lin = linear(min, max, 5);
+            if (lin[0] > 0) return lin;
+        }
+        return out;
+    }
+
+    private static double[] endsAndDecades(double[] oneTwoFive) {
+        double lo = oneTwoFive[0], hi = oneTwoFive[oneTwoFive.length - 1];
+        java.util.TreeSet<Double> out = new java.util.TreeSet<>(List.of(lo, hi));
+        for (double v : oneTwoFive) {
+            double m = v / decimal(1, (int) Math.floor(Math.log10(v) + EPS));
+            if (Math.abs(m - 1) < EPS) out.add(v);
+        }
+        return out.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** The ticks m x 10^k (m from {@code mantissas}) from the last one at or below min to the first at or above max. */
+    private static double[] logTicks(double min, double max, int[] mantissas) {
         List<Double> out = new ArrayList<>();
         for (int e = (int) Math.floor(Math.log10(min) + EPS); out.isEmpty() || last(out) < max * (1 - EPS); e++) {
             for (int m : mantissas) {
@@ -64,10 +95,6 @@ public final class Ticks {
                 out.add(v);
                 if (v >= max * (1 - EPS)) break;
             }
-        }
-        if (out.size() < 4) {
-            double[] lin = linear(min, max, 5);
-            if (lin[0] > 0) return lin;
         }
         return out.stream().mapToDouble(Double::doubleValue).toArray();
     }

@@ -38,6 +38,8 @@ class TicksTest {
         assertArrayEquals(new double[] {0.1, 0.2, 0.5, 1, 2}, Ticks.log(0.1116, 1.22));
         assertArrayEquals(new double[] {0.1, 0.2, 0.5, 1}, Ticks.log(0.1, 1));
         assertArrayEquals(new double[] {0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10}, Ticks.log(0.03, 8));
+        assertArrayEquals(new double[] {0.2, 1, 10, 20}, Ticks.log(0.2, 20, 6));
+        assertArrayEquals(new double[] {0.2, 0.5, 1, 2, 5, 10, 20}, Ticks.log(0.2, 20, 8));
         assertArrayEquals(new double[] {0.05, 0.1, 0.2, 0.5}, Ticks.log(0.09, 0.4));
     }
 
