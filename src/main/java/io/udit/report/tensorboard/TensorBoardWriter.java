@@ -91,6 +91,16 @@ public final class TensorBoardWriter implements AutoCloseable {
         flush();
     }
 
+    /** One PNG image, its size read from the PNG header; bytes that are not a PNG are reported on stderr and skipped. */
+    public void image(String tag, long step, byte[] png) {
+        if (png.length < 24 || png[12] != 'I' || png[13] != 'H' || png[14] != 'D' || png[15] != 'R') {
+            System.err.println("warning: TensorBoard image " + tag + " at step " + step + " is not a PNG; skipped");
+            return;
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(png); // IHDR: big-endian width at 16, height at 20
+        image(tag, step, png, b.getInt(16), b.getInt(20));
+    }
+
     /** Pushes buffered records to the file, so a running TensorBoard sees them. */
     public synchronized void flush() {
         if (out == null) return;
