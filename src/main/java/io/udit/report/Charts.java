@@ -17,12 +17,10 @@ final class Charts {
 
     private Charts() {}
 
-    /** A white RGB canvas with antialiased lines and text. */
+    /** A white RGB canvas. */
     static BufferedImage canvas(int w, int h) {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        Graphics2D g = graphics(img);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, w, h);
         g.dispose();

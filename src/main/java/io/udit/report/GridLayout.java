@@ -35,10 +35,12 @@ public record GridLayout(int count, int columns, int tileWidth, int tileHeight, 
         return Math.max(1, Math.min(columns, count));
     }
 
+    /** Width in pixels: label column, tiles and padding, at least {@code minWidth}. */
     public int width() {
         return Math.max(minWidth, labelColumn + PAD + usedColumns() * (tileWidth + PAD));
     }
 
+    /** Height in pixels: caption band, then each row's tiles, name bands and padding. */
     public int height() {
         return caption + PAD + rows() * (tileHeight + tileLabel + PAD);
     }
