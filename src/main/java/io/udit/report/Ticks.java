@@ -25,6 +25,7 @@ public final class Ticks {
 
     /** Ticks covering [min, max] with the smallest 1-2-5 step that needs at most {@code target} + 1 of them. */
     public static double[] linear(double min, double max, int target) {
+        if (!Double.isFinite(min) || !Double.isFinite(max)) throw new IllegalArgumentException("axis range " + min + ".." + max);
         if (!(max > min)) {
             double half = min == 0 ? 1 : Math.abs(min) * 0.1;
             min -= half;
@@ -58,7 +59,7 @@ public final class Ticks {
      * last and the decades between them remain.
      */
     public static double[] log(double min, double max, int maxTicks) {
-        if (!(min > 0)) throw new IllegalArgumentException("log axis needs a positive minimum, got " + min);
+        if (!(min > 0) || !Double.isFinite(max)) throw new IllegalArgumentException("log axis range " + min + ".." + max);
         if (!(max > min)) {
             min /= 2;
             max *= 2;

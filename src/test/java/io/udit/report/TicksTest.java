@@ -55,6 +55,7 @@ class TicksTest {
         assertArrayEquals(new double[] {0.3, 0.35, 0.4, 0.45}, Ticks.log(0.3, 0.45));
         assertArrayEquals(new double[] {1, 2, 5, 10}, Ticks.log(3, 3));
         assertThrows(IllegalArgumentException.class, () -> Ticks.log(0, 1));
+        assertThrows(IllegalArgumentException.class, () -> Ticks.linear(0, Double.POSITIVE_INFINITY, 5));
     }
 
     @Test

@@ -76,10 +76,13 @@ public final class TensorBoardWriter implements AutoCloseable {
         write(step, Summary.newBuilder().addValue(scalarValue(tag, value)).build());
     }
 
-    /** Several scalars of one step in one event, in the map's order. */
+    /** Several scalars of one step in one event, in the map's order; null values (not logged) are left out. */
     public void scalars(long step, Map<String, ? extends Number> values) {
         Summary.Builder s = Summary.newBuilder();
-        values.forEach((tag, v) -> s.addValue(scalarValue(tag, v.doubleValue())));
+        values.forEach((tag, v) -> {
+            if (tag != null && v != null) s.addValue(scalarValue(tag, v.doubleValue()));
+        });
+        if (s.getValueCount() == 0) return;
         write(step, s.build());
     }
 

@@ -49,6 +49,8 @@ class TensorBoardWriterTest {
             Map<String, Double> line = new LinkedHashMap<>();
             line.put("train/lr", 1e-4);
             line.put("train/grad_norm", 2.25);
+            line.put("train/vb", null); // a non-finite value the log writes as null: left out
+            w.scalars(15, java.util.Collections.singletonMap("train/mse", null)); // nothing to write: no event
             w.scalars(20, line);
             w.image("samples/preview", 20, png, 64, 32);
             w.flush();
@@ -76,6 +78,7 @@ class TensorBoardWriterTest {
         assertEquals(1e-4f, values.get(0).getSimpleValue());
         assertEquals("train/grad_norm", values.get(1).getTag());
         assertEquals(2.25f, values.get(1).getSimpleValue());
+        assertEquals(2, values.size());
 
         Event image = Event.parseFrom(records.get(3));
         Summary.Value v = image.getSummary().getValue(0);
