@@ -9,20 +9,61 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
-/** Preview grids: one row per class, {@code perClass} samples each. */
+/**
+ * Preview grids: {@code perClass} samples of every class, captioned with the training step, sampler, sampling steps
+ * and guidance scale, and named by class (beside each row, or under each tile when a row mixes classes).
+ */
 public final class Previews {
+    /** From this many samples per class on, each class gets a row of its own. */
+    static final int OWN_ROW_FROM = 4;
+
     private Previews() {}
 
+    /** As {@link #classGrid(Backbone, Dataset, int, String, int, double, boolean, long, String, long)} without a step. */
     public static byte[] classGrid(Backbone model, Dataset data, int perClass, String sampler, int steps, double cfg,
                                    boolean clip, long seed, String schedule) throws IOException {
+        return classGrid(model, data, perClass, sampler, steps, cfg, clip, seed, schedule, -1);
+    }
+
+    /** The preview grid as PNG after {@code trainingStep} steps (negative: not shown in the caption). */
+    public static byte[] classGrid(Backbone model, Dataset data, int perClass, String sampler, int steps, double cfg,
+                                   boolean clip, long seed, String schedule, long trainingStep) throws IOException {
         int classes = data.numClasses();
         long[] labels = new long[classes * perClass];
         for (int c = 0; c < classes; c++) for (int i = 0; i < perClass; i++) labels[c * perClass + i] = c;
         SampleRequest r = new SampleRequest(labels, sampler, steps, cfg,
                 io.udit.diffusion.ClassifierFreeGuidance.Mode.STANDARD, seed, 0, clip, 0.0, 64, schedule);
         Tensor x = Sampling.generate(model, r, Sampling.Progress.NONE);
-        return ImageGrid.png(gridOf(x, perClass, zoomFor(data.resolution())));
+        int columns = columnsFor(classes, perClass);
+        ImageGrid.Labels text = ImageGrid.Labels.of(caption(trainingStep, sampler, steps, cfg),
+                namesOf(labels, data.classNames()), columns);
+        return ImageGrid.png(gridOfUint8(Sampling.toUint8Nhwc(x), columns, zoomFor(data.resolution()), text));
+    }
+
+    /**
+     * Columns for {@code classes} x {@code perClass} class-major images: one class per row from {@link #OWN_ROW_FROM}
+     * per class on; below that, whole classes side by side so the grid comes out about square.
+     */
+    public static int columnsFor(int classes, int perClass) {
+        if (perClass >= OWN_ROW_FROM || classes <= 1) return perClass;
+        int side = (int) Math.ceil(Math.sqrt((double) classes * perClass));
+        int groups = Math.max(1, (side + perClass - 1) / perClass);
+        return Math.min(classes, groups) * perClass;
+    }
+
+    /** "step 500 · ddim 25 steps · cfg 4.0" ({@code trainingStep} &lt; 0 leaves the step out). */
+    public static String caption(long trainingStep, String sampler, int steps, double cfg) {
+        String s = sampler + " " + steps + " steps \u00b7 cfg " + String.format(Locale.ROOT, "%.1f", cfg);
+        return trainingStep >= 0 ? "step " + trainingStep + " \u00b7 " + s : s;
+    }
+
+    /** The class name of each label (the id itself when the dataset names fewer classes). */
+    public static List<String> namesOf(long[] labels, List<String> classNames) {
+        List<String> out = new ArrayList<>(labels.length);
+        for (long l : labels) out.add(l >= 0 && l < classNames.size() ? classNames.get((int) l) : "class " + l);
+        return out;
     }
 
     /** A grid image from (N, C, H, W) float samples in [-1, 1]. */
@@ -32,6 +73,11 @@ public final class Previews {
 
     /** A grid image from (N, H, W, C) uint8 images. */
     public static BufferedImage gridOfUint8(Tensor u8, int columns, int zoom) {
+        return gridOfUint8(u8, columns, zoom, ImageGrid.Labels.NONE);
+    }
+
+    /** A grid image from (N, H, W, C) uint8 images with a caption and class names. */
+    public static BufferedImage gridOfUint8(Tensor u8, int columns, int zoom, ImageGrid.Labels labels) {
         long n = u8.size(0), h = u8.size(1), w = u8.size(2), c = u8.size(3);
         byte[] all = io.udit.engine.Tensors.toBytes(u8);
         List<BufferedImage> tiles = new ArrayList<>();
@@ -40,9 +86,10 @@ public final class Previews {
             byte[] one = java.util.Arrays.copyOfRange(all, i * per, (i + 1) * per);
             tiles.add(ImageGrid.toImage(one, (int) h, (int) w, (int) c));
         }
-        return ImageGrid.grid(tiles, columns, zoom);
+        return ImageGrid.grid(tiles, columns, zoom, labels);
     }
 
+    /** Integer upscaling that shows small images (e.g. 32 x 32) about 96 pixels wide, so names fit under them. */
     public static int zoomFor(int resolution) {
         return Math.max(1, 96 / Math.max(1, resolution));
     }
