@@ -56,8 +56,8 @@ public final class DiffusionModel {
     }
 
     private Tensor generate(long[] labels, SampleOptions o, Sampling.Progress progress) {
-        SampleRequest r = new SampleRequest(labels, o.sampler(), o.steps(), o.cfgScale(), o.cfgMode(), o.seed(), 0,
-                o.clip(), 0.0, o.batchSize());
+        SampleRequest r = SampleRequest.builder(labels).sampler(o.sampler()).steps(o.steps()).cfgScale(o.cfgScale())
+                .cfgMode(o.cfgMode()).seed(o.seed()).clip(o.clip()).batchSize(o.batchSize()).build();
         return Sampling.generate(network, r, progress == null ? Sampling.Progress.NONE : progress);
     }
 }

@@ -80,8 +80,7 @@ public final class Benchmark {
             default -> {
                 model.setForm(Form.EVAL);
                 long[] labels = Tensors.toLongs(y);
-                SampleRequest req = new SampleRequest(labels, s.sampler(), s.sampleSteps(), 1.0,
-                        io.udit.diffusion.ClassifierFreeGuidance.Mode.STANDARD, 0, 0, false, 0.0, s.batch());
+                SampleRequest req = SampleRequest.builder(labels).sampler(s.sampler()).steps(s.sampleSteps()).batchSize(s.batch()).build();
                 int evals = Sampling.sampler(req).modelEvaluations();
                 macsPerImage = (double) evals * (cx.macsFolded() + cx.elementwise());
                 op = () -> Sampling.generate(model, req, Sampling.Progress.NONE);

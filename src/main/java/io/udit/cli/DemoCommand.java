@@ -106,7 +106,7 @@ public final class DemoCommand implements Callable<Integer> {
         boolean fashion = data.startsWith("fashion-mnist");
         double cfgScale = cfgOption != null ? cfgOption : fashion ? 4.0 : 3.0;
         try { // bad sampling options fail now, not after the training
-            new SampleRequest(new long[] {0}, sampler, samplerSteps, cfgScale, ClassifierFreeGuidance.Mode.STANDARD, seed, 0, true, 0.0, 64);
+            SampleRequest.builder(new long[] {0}).sampler(sampler).steps(samplerSteps).cfgScale(cfgScale).build();
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
@@ -180,8 +180,8 @@ public final class DemoCommand implements Callable<Integer> {
         int classes = train.numClasses();
         long[] labels = new long[classes * perClass];
         for (int c = 0; c < classes; c++) for (int i = 0; i < perClass; i++) labels[c * perClass + i] = c;
-        SampleRequest req = new SampleRequest(labels, sampler, samplerSteps, cfgScale, ClassifierFreeGuidance.Mode.STANDARD,
-                seed, 0, true, 0.0, 64, tc.noiseSchedule());
+        SampleRequest req = SampleRequest.builder(labels).sampler(sampler).steps(samplerSteps).cfgScale(cfgScale).seed(seed)
+                .clip(true).noiseSchedule(tc.noiseSchedule()).build();
         Trainer.Result r;
         double trainSeconds, sampleSeconds;
         Tensor images;

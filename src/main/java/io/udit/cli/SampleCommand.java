@@ -110,8 +110,8 @@ public final class SampleCommand implements Callable<Integer> {
         boolean doClip = clip != null ? clip : c.inChannels() != 4;
         SampleRequest req;
         try {
-            req = new SampleRequest(labels, sampler, s, cfgScale, mode, seed, 0, doClip, eta, batch,
-                    schedule != null ? schedule : loaded.noiseSchedule());
+            req = SampleRequest.builder(labels).sampler(sampler).steps(s).cfgScale(cfgScale).cfgMode(mode).seed(seed).clip(doClip)
+                    .eta(eta).batchSize(batch).noiseSchedule(schedule != null ? schedule : loaded.noiseSchedule()).build();
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }

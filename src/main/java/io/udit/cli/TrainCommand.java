@@ -90,6 +90,23 @@ public final class TrainCommand implements Callable<Integer> {
             + " the cosine schedule with its SNR multiplied by K (for images smaller than 64x64).")
     String schedule;
 
+    @Option(names = "--objective", paramLabel = "NAME", description = "ddpm (default: the paper's noise prediction with the hybrid"
+            + " loss) or flow (flow matching as SiT: the network predicts one field, learn_sigma off).")
+    String objective;
+
+    @Option(names = "--flow-path", paramLabel = "NAME", description = "Flow matching: the interpolant, linear (default), gvp or vp.")
+    String flowPath;
+
+    @Option(names = "--flow-prediction", paramLabel = "NAME", description = "Flow matching: what the network predicts, velocity (default), noise or score.")
+    String flowPrediction;
+
+    @Option(names = "--flow-loss-weight", paramLabel = "NAME", description = "Flow matching: none (default), velocity or likelihood (noise and score predictions).")
+    String flowLossWeight;
+
+    @Option(names = "--timesteps", paramLabel = "uniform|logit-normal[:LOC:SCALE]",
+            description = "Flow matching: how training draws t, uniform (default, SiT) or logit-normal (default location 0, scale 1).")
+    String timesteps;
+
     @Option(names = "--ema", paramLabel = "DECAY", description = "EMA decay (default 0.9999).")
     Double ema;
 
@@ -206,6 +223,11 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         ModelConfig model = base != null && !modelOptions.isSet() ? modelOptions.withOverrides(base.model()) : fitModelToData(modelOptions, ds);
+        String objectiveName = objective != null ? objective : base != null ? base.objective() : "ddpm";
+        if (objectiveName.equals("flow") && model.learnSigma() && modelOptions.config == null && modelOptions.learnSigma == null
+                && (base == null || modelOptions.isSet())) {
+            model = model.withLearnSigma(false); // a flow model predicts one field
+        }
         RunConfig cfg = runConfig(base, model, dataSpec, res, uncond, vaeDir);
         Path dir = runDir != null ? runDir : Path.of("runs", model.family() + "-" + dataSpec.replaceAll("[^A-Za-z0-9]+", "_")
                 .replaceAll("^_|_$", "") + "-" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -273,6 +295,10 @@ public final class TrainCommand implements Callable<Integer> {
         if (emaWarmup != null) b.emaWarmup(emaWarmup);
         if (independentDropout != null) b.independentLabelDropout(independentDropout);
         if (seed != null) b.seed(seed);
+        if (objective != null) b.objective(objective);
+        if (flowPath != null || flowPrediction != null || flowLossWeight != null || timesteps != null) {
+            b.flow(flowSettings(base != null ? base.flow() : RunConfig.FlowSettings.defaults()));
+        }
         if (logEvery != null) b.logEvery(logEvery);
         if (checkpointEvery != null) b.checkpointEvery(checkpointEvery);
         if (keep != null) b.keepCheckpoints(keep);
@@ -291,6 +317,40 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    private RunConfig.FlowSettings flowSettings(RunConfig.FlowSettings f) {
+        String sampling = f.timestepSampling();
+        double loc = f.logitNormalLocation(), scale = f.logitNormalScale();
+        if (timesteps != null) {
+            String[] parts = timesteps.split(":", -1);
+            sampling = parts[0];
+            if (parts.length != 1 && !(parts.length == 3 && sampling.equals("logit-normal"))) {
+                throw new UserError("--timesteps must be uniform, logit-normal or logit-normal:LOC:SCALE, got " + timesteps);
+            }
+            if (parts.length == 3) {
+                loc = finiteNumber("--timesteps location", parts[1]);
+                scale = finiteNumber("--timesteps scale", parts[2]);
+            }
+        }
+        try {
+            return new RunConfig.FlowSettings(flowPath != null ? flowPath : f.path(), flowPrediction != null ? flowPrediction : f.prediction(),
+                    flowLossWeight != null ? flowLossWeight : f.lossWeight(), f.trainEps(), f.sampleEps(), sampling, loc, scale);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage().replace("flow.path", "--flow-path").replace("flow.prediction", "--flow-prediction")
+                    .replace("flow.loss_weight", "--flow-loss-weight").replace("flow.timestep_sampling", "--timesteps")
+                    .replace("flow.logit_normal_", "--timesteps "), e);
+        }
+    }
+
+    private static double finiteNumber(String what, String text) {
+        try {
+            double v = Double.parseDouble(text);
+            if (Double.isFinite(v)) return v;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UserError(what + " must be a finite number, got '" + text + "'");
+    }
+
     /** Run-config keys and the flags that set them, so a bad value is reported under the name the user typed. */
     private static final Map<String, String> FLAG_OF_KEY = Map.ofEntries(Map.entry("global_batch_size", "--batch"),
             Map.entry("micro_batch_size", "--micro-batch"), Map.entry("steps", "--steps"), Map.entry("lr", "--lr"),
@@ -299,7 +359,8 @@ public final class TrainCommand implements Callable<Integer> {
             Map.entry("log_every", "--log-every"), Map.entry("checkpoint_every", "--checkpoint-every"), Map.entry("keep_checkpoints", "--keep"),
             Map.entry("sample_every", "--sample-every"), Map.entry("preview_sampler", "--preview-sampler"),
             Map.entry("preview_steps", "--preview-steps"), Map.entry("preview_per_class", "--preview-per-class"),
-            Map.entry("loader_workers", "--workers"), Map.entry("resolution", "--resolution"), Map.entry("seed", "--seed"));
+            Map.entry("loader_workers", "--workers"), Map.entry("resolution", "--resolution"), Map.entry("seed", "--seed"),
+            Map.entry("objective", "--objective"));
 
     private static String optionNamed(String message) {
         for (var e : FLAG_OF_KEY.entrySet()) {

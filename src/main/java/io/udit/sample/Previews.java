@@ -21,23 +21,19 @@ public final class Previews {
 
     private Previews() {}
 
-    /** As {@link #classGrid(Backbone, Dataset, int, String, int, double, boolean, long, String, long)} without a step. */
-    public static byte[] classGrid(Backbone model, Dataset data, int perClass, String sampler, int steps, double cfg,
-                                   boolean clip, long seed, String schedule) throws IOException {
-        return classGrid(model, data, perClass, sampler, steps, cfg, clip, seed, schedule, -1);
-    }
-
-    /** The preview grid as PNG after {@code trainingStep} steps (negative: not shown in the caption). */
-    public static byte[] classGrid(Backbone model, Dataset data, int perClass, String sampler, int steps, double cfg,
-                                   boolean clip, long seed, String schedule, long trainingStep) throws IOException {
+    /**
+     * The preview grid as PNG after {@code trainingStep} steps (negative: not shown in the caption): {@code perClass}
+     * images of every class, sampled as {@code request} says (its labels are replaced).
+     */
+    public static byte[] classGrid(Backbone model, Dataset data, int perClass, SampleRequest.Builder request, long trainingStep)
+            throws IOException {
         int classes = data.numClasses();
         long[] labels = new long[classes * perClass];
         for (int c = 0; c < classes; c++) for (int i = 0; i < perClass; i++) labels[c * perClass + i] = c;
-        SampleRequest r = new SampleRequest(labels, sampler, steps, cfg,
-                io.udit.diffusion.ClassifierFreeGuidance.Mode.STANDARD, seed, 0, clip, 0.0, 64, schedule);
+        SampleRequest r = request.labels(labels).build();
         Tensor x = Sampling.generate(model, r, Sampling.Progress.NONE);
         int columns = columnsFor(classes, perClass);
-        ImageGrid.Labels text = ImageGrid.Labels.of(caption(trainingStep, sampler, steps, cfg),
+        ImageGrid.Labels text = ImageGrid.Labels.of(caption(trainingStep, r.sampler(), r.steps(), r.cfgScale()),
                 namesOf(labels, data.classNames()), columns);
         return ImageGrid.png(gridOfUint8(Sampling.toUint8Nhwc(x), columns, zoomFor(data.resolution()), text));
     }

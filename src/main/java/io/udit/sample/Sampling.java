@@ -1,5 +1,7 @@
 package io.udit.sample;
 
+import io.udit.transport.FlowModel;
+import io.udit.transport.FlowSampling;
 import io.udit.diffusion.ClassifierFreeGuidance;
 import io.udit.diffusion.DdimSampler;
 import io.udit.diffusion.DdpmSampler;
@@ -36,7 +38,7 @@ public final class Sampling {
         void update(int imagesDone, int imagesTotal, int step, int steps);
     }
 
-    /** The sampler for a request, on the request's 1000-step schedule (linear for the DiT family's checkpoints). */
+    /** The DDPM sampler for a request, on the request's 1000-step schedule (linear for the DiT family's checkpoints). */
     public static Sampler sampler(SampleRequest r) {
         GaussianDiffusion base = GaussianDiffusion.create("", new GaussianDiffusion.Options(r.noiseSchedule(), 1000, false, false, false));
         return switch (r.sampler()) {
@@ -47,13 +49,21 @@ public final class Sampling {
         };
     }
 
-    /** The network as a denoiser, guided when cfgScale != 1 (needs a null class). */
+    /** The network as a denoiser, guided when cfgScale != 1 (needs a null class), within the request's interval. */
     public static DenoiserFn denoiser(Backbone model, SampleRequest r) {
         DenoiserFn plain = model::forward;
         if (r.cfgScale() == 1.0) return plain;
         ModelConfig c = model.config();
         if (!c.hasNullClass()) throw new IllegalArgumentException("guidance needs a model trained with class dropout (a null class)");
-        return ClassifierFreeGuidance.guided(plain, c.nullClass(), r.cfgScale(), r.cfgMode());
+        return ClassifierFreeGuidance.guided(plain, c.nullClass(), r.cfgScale(), r.cfgMode(), r.guidanceInterval());
+    }
+
+    /** Draws one batch: the DDPM sampler, or the flow ODE/SDE sampler of a flow model. */
+    private static Tensor sampleBatch(Sampler sampler, DenoiserFn fn, SampleRequest part, long[] shape, NoiseSource noise,
+                                      ProgressListener pl) {
+        Tensor y = Tensors.longs(part.labels(), part.count());
+        if (part.transport() == null) return sampler.sample(fn, shape, y, noise, pl);
+        return FlowSampling.sample(part.transport(), FlowModel.conditional(fn, y), part.flowSpec(), shape, ScalarType.Float, noise, pl);
     }
 
     /**
@@ -67,7 +77,8 @@ public final class Sampling {
             if (l < 0 || l > maxLabel) throw new IllegalArgumentException("label " + l + " out of range [0, " + maxLabel + "]");
         }
         if (model.form() != Form.EVAL) model.setForm(Form.EVAL);
-        Sampler sampler = sampler(r);
+        if (r.transport() != null) FlowSampling.check(r.transport(), r.flowSpec());
+        Sampler sampler = r.transport() == null ? sampler(r) : null;
         DenoiserFn fn = denoiser(model, r);
         int n = r.count(), size = c.inputSize();
         Tensor out = Tensors.empty(ScalarType.Float, n, c.inChannels(), size, size);
@@ -76,10 +87,9 @@ public final class Sampling {
             SampleRequest part = r.slice(from, to);
             final int done = from;
             try (PointerScope scope = new PointerScope(); InferenceMode guard = new InferenceMode()) {
-                Tensor y = Tensors.longs(part.labels(), part.count());
                 NoiseSource noise = perSampleNoise(part);
                 ProgressListener pl = (step, total) -> progress.update(done, n, step, total);
-                Tensor x = sampler.sample(fn, new long[] {part.count(), c.inChannels(), size, size}, y, noise, pl);
+                Tensor x = sampleBatch(sampler, fn, part, new long[] {part.count(), c.inChannels(), size, size}, noise, pl);
                 out.narrow(0, from, to - from).copy_(x);
             }
             progress.update(to, n, 0, 0);
@@ -104,7 +114,7 @@ public final class Sampling {
     }
 
     /** Noise where image i always gets the stream of its own generator, seeded by (seed, global index). */
-    static NoiseSource perSampleNoise(SampleRequest r) {
+    public static NoiseSource perSampleNoise(SampleRequest r) {
         Generator[] gens = new Generator[r.count()];
         for (int i = 0; i < gens.length; i++) gens[i] = torch.make_generator_cpu(seedFor(r.seed(), r.firstIndex() + i));
         return shape -> {

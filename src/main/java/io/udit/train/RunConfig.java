@@ -2,6 +2,7 @@ package io.udit.train;
 
 import io.udit.model.ModelConfig;
 import io.udit.model.ModelConfigs;
+import io.udit.sample.SampleRequest;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -83,7 +84,6 @@ public record RunConfig(
     public static final int MAX_BATCH = 1 << 20;
     public static final long MAX_STEPS = 1L << 40;
     public static final List<String> OBJECTIVES = List.of("ddpm", "flow");
-    public static final List<String> PREVIEW_SAMPLERS = List.of("ddim", "ddpm", "dpm++", "dpm++sde");
 
     /** The keys that make a run what it is: a resumed run must agree on all of them. */
     public static final List<String> IDENTITY_KEYS = List.of("model", "data", "resolution", "unconditional", "vae", "objective",
@@ -114,7 +114,10 @@ public record RunConfig(
         if (keepCheckpoints < 1 || keepCheckpoints > 1_000_000) throw bad("keep_checkpoints", keepCheckpoints, "in [1, 1000000]");
         if (sampleEvery < 0) throw bad("sample_every", sampleEvery, ">= 0 (0 = never)");
         if (previewPerClass < 1 || previewPerClass > 1000) throw bad("preview_per_class", previewPerClass, "in [1, 1000]");
-        if (!PREVIEW_SAMPLERS.contains(previewSampler)) throw bad("preview_sampler", previewSampler, "one of " + PREVIEW_SAMPLERS);
+        List<String> samplers = objective.equals("flow") ? SampleRequest.FLOW_SAMPLERS : SampleRequest.DDPM_SAMPLERS;
+        if (!samplers.contains(previewSampler)) {
+            throw bad("preview_sampler", previewSampler, "one of " + String.join(", ", samplers) + " for the " + objective + " objective");
+        }
         if (previewSteps < 1 || previewSteps > 10_000) throw bad("preview_steps", previewSteps, "in [1, 10000]");
         if (!(previewCfgScale >= 0 && previewCfgScale <= 100)) throw bad("preview_cfg_scale", previewCfgScale, "in [0, 100]");
         if (loaderWorkers < 0 || loaderWorkers > 256) throw bad("loader_workers", loaderWorkers, "in [0, 256]");
@@ -307,7 +310,7 @@ public record RunConfig(
         b.keepCheckpoints(ConfigKeys.integer(m, "keep_checkpoints", b.keepCheckpoints, p));
         b.sampleEvery(ConfigKeys.integer(m, "sample_every", b.sampleEvery, p));
         b.previewPerClass(ConfigKeys.integer(m, "preview_per_class", b.previewPerClass, p));
-        b.previewSampler(ConfigKeys.string(m, "preview_sampler", b.previewSampler, p));
+        if (m.get("preview_sampler") != null) b.previewSampler(ConfigKeys.string(m, "preview_sampler", null, p));
         b.previewSteps(ConfigKeys.integer(m, "preview_steps", b.previewSteps, p));
         b.previewCfgScale(ConfigKeys.dbl(m, "preview_cfg_scale", b.previewCfgScale, p));
         if (m.containsKey("clip_denoised")) b.clipDenoised(ConfigKeys.optBool(m, "clip_denoised", p));
@@ -384,7 +387,7 @@ public record RunConfig(
         private int keepCheckpoints = 3;
         private int sampleEvery;
         private int previewPerClass = 2;
-        private String previewSampler = "ddim";
+        private String previewSampler; // null: ddim for DDPM, heun2 for flow
         private int previewSteps = 50;
         private double previewCfgScale = 1.0;
         private Boolean clipDenoised;
@@ -428,6 +431,7 @@ public record RunConfig(
         public Builder keepCheckpoints(int v) { keepCheckpoints = v; return this; }
         public Builder sampleEvery(int v) { sampleEvery = v; return this; }
         public Builder previewPerClass(int v) { previewPerClass = v; return this; }
+        /** The preview sampler; null = ddim for the DDPM objective, heun2 for flow matching. */
         public Builder previewSampler(String v) { previewSampler = v; return this; }
         public Builder previewSteps(int v) { previewSteps = v; return this; }
         public Builder previewCfgScale(double v) { previewCfgScale = v; return this; }
@@ -439,7 +443,8 @@ public record RunConfig(
             return new RunConfig(model, data, resolution, unconditional, vae, objective, noiseSchedule, diffusionSteps, minSnrGamma,
                     flow, globalBatch, microBatch, steps, lr, weightDecay, beta1, beta2, gradClip, warmupSteps, emaDecay, emaWarmup,
                     independentLabelDropout, seed, logEvery, checkpointEvery, keepCheckpoints, sampleEvery, previewPerClass,
-                    previewSampler, previewSteps, previewCfgScale, clipDenoised, loaderWorkers, skipNonFinite);
+                    previewSampler != null ? previewSampler : objective.equals("flow") ? "heun2" : "ddim", previewSteps, previewCfgScale,
+                    clipDenoised, loaderWorkers, skipNonFinite);
         }
     }
 }

@@ -2,7 +2,7 @@ package io.udit.train;
 
 import io.udit.io.AtomicFiles;
 import io.udit.io.Json;
-import io.udit.report.LinePlot;
+import io.udit.report.TrainingPlot;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,7 +17,7 @@ import java.util.Map;
 
 /**
  * The run's JSONL log ({@code log.jsonl}: one line per logged step, plus {@code "event"} lines such as a resume) and
- * the loss curve. Lines are only ever appended. When a run resumes from an earlier step, the lines past that step
+ * the training plot. Lines are only ever appended. When a run resumes from an earlier step, the lines past that step
  * (and a torn last line) are first appended to {@code log.superseded.jsonl}, then {@code log.jsonl} is replaced
  * atomically without them: nothing logged is lost, and {@code log.jsonl} always describes one consistent history.
  */
@@ -25,7 +25,6 @@ final class RunLog {
     static final String FILE = "log.jsonl", SUPERSEDED = "log.superseded.jsonl";
 
     private final Path log;
-    private final List<double[]> points = new ArrayList<>();
 
     private RunLog(Path log) {
         this.log = log;
@@ -50,7 +49,6 @@ final class RunLog {
                 continue;
             }
             kept.add(line);
-            if (m.get("loss") instanceof Number l) h.points.add(new double[] {s, l.doubleValue()});
         }
         if (!superseded.isEmpty()) {
             Path side = runDir.resolve(SUPERSEDED);
@@ -64,12 +62,8 @@ final class RunLog {
         return h;
     }
 
-    void add(long step, double loss) {
-        points.add(new double[] {step, loss});
-    }
-
-    /** A line for one logging window: means over the steps since the previous line. */
-    void log(Trainer.StepStats s, int globalBatch, long window) {
+    /** A line for one logging window: means over the steps since the previous line; returns what was logged. */
+    Map<String, Object> log(Trainer.StepStats s, int globalBatch, long window) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", s.step());
         m.put("steps_averaged", window);
@@ -85,6 +79,7 @@ final class RunLog {
         if (s.allreduceSeconds() > 0) m.put("allreduce_s", s.allreduceSeconds()); // gradient averaging per step
         m.put("time", java.time.Instant.now().toString());
         append(m);
+        return m;
     }
 
     /** An event line: {@code {"event": name, "step": step, ...details}}. */
@@ -110,13 +105,8 @@ final class RunLog {
         return Double.isFinite(v) ? v : null;
     }
 
+    /** The training plot (loss, learning rate, gradient norm over steps) from the log. */
     void plot(Path png) throws IOException {
-        double[] xs = new double[points.size()], ys = new double[points.size()];
-        for (int i = 0; i < xs.length; i++) {
-            xs[i] = points.get(i)[0];
-            ys[i] = points.get(i)[1];
-        }
-        AtomicFiles.write(png, LinePlot.png("training loss", "step", "loss",
-                List.of(new LinePlot.Series("loss per step", xs, ys)), true));
+        AtomicFiles.write(png, TrainingPlot.png(TrainingPlot.readLog(log)));
     }
 }

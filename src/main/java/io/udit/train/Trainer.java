@@ -14,7 +14,10 @@ import io.udit.model.Backbone;
 import io.udit.model.Form;
 import io.udit.model.UDiT;
 import io.udit.report.ProgressBar;
+import io.udit.report.tensorboard.LogTags;
+import io.udit.report.tensorboard.TensorBoardWriter;
 import io.udit.sample.Previews;
+import io.udit.sample.SampleRequest;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;
@@ -57,6 +60,7 @@ public final class Trainer {
     public record Result(long finalStep, Path lastCheckpoint, List<Double> losses, Backbone model, Backbone ema) {}
 
     private final RunConfig config;
+    private final Objective objective;
     private final Dataset data;
     private final Path runDir;
     private final RunFolder.Start start;
@@ -75,6 +79,7 @@ public final class Trainer {
      */
     public Trainer(RunConfig config, Dataset data, Path runDir, RunFolder.Start start, Listener listener) {
         this.config = config;
+        this.objective = Objective.of(config);
         this.data = data;
         this.runDir = runDir;
         this.start = start;
@@ -164,8 +169,9 @@ public final class Trainer {
             }
             State state = new State(config, group);
             long step = start == RunFolder.Start.RESUME ? restore(state) : 0;
-            Outputs out = rank == 0 ? Outputs.open(this, step, saved) : null;
-            return loop(state, out, step, micro, config.globalBatch() / (micro * world));
+            try (Outputs out = rank == 0 ? Outputs.open(this, step, saved) : null) {
+                return loop(state, out, step, micro, config.globalBatch() / (micro * world));
+            }
         }
     }
 
@@ -271,11 +277,8 @@ public final class Trainer {
 
     private Result loop(State st, Outputs out, long step, int micro, int accum) throws IOException {
         int rank = group == null ? 0 : group.rank(), world = group == null ? 1 : group.worldSize();
-        GaussianDiffusion diffusion = GaussianDiffusion.create("", new GaussianDiffusion.Options(
-                config.noiseSchedule(), config.diffusionSteps(), false, false, false));
         long[] xShape = {micro, data.channels(), data.resolution(), data.resolution()};
         List<Double> losses = new ArrayList<>();
-        Tensor snrWeights = config.minSnrGamma() > 0 ? minSnrWeights(diffusion, config.minSnrGamma()) : null;
         try (BatchLoader loader = BatchLoader.builder(data, micro).seed(config.seed())
                 .startPosition(step * config.globalBatch()).shard(rank, world)
                 .workers(config.loaderWorkers() > 0 ? config.loaderWorkers() : BatchLoader.defaultWorkers()).build();
@@ -291,7 +294,7 @@ public final class Trainer {
                 try (PointerScope scope = new PointerScope()) {
                     setLearningRate(st.optimizer, lr);
                     st.optimizer.zero_grad();
-                    sums = accumulateGradients(st.model, diffusion, snrWeights, loader, xShape, step, micro, accum, rank, world);
+                    sums = accumulateGradients(st.model, loader, xShape, step, micro, accum, rank, world);
                     stopHere = stopRequested || System.nanoTime() >= deadlineNanos;
                     if (group != null) {
                         long tComm = System.nanoTime();
@@ -314,7 +317,7 @@ public final class Trainer {
                 listener.onStep(stats);
                 if (out != null) {
                     bar.set("loss(avg)", window.smoothLoss).update(step);
-                    out.afterStep(step, loss, last, window, stats, loader, st);
+                    out.afterStep(step, last, window, stats, loader, st);
                 }
                 if (last) break;
             }
@@ -324,10 +327,10 @@ public final class Trainer {
     }
 
     /** Forward and backward over the step's micro-batches; returns the summed loss, MSE and VLB terms. */
-    private double[] accumulateGradients(Backbone model, GaussianDiffusion diffusion, Tensor snrWeights, BatchLoader loader,
-                                         long[] xShape, long step, int micro, int accum, int rank, int world) {
+    private double[] accumulateGradients(Backbone model, BatchLoader loader, long[] xShape, long step, int micro, int accum,
+                                         int rank, int world) {
         double[] sums = new double[3];
-        StepDraws draws = StepDraws.of(config, diffusion.numTimesteps(), data, step);
+        StepDraws draws = StepDraws.of(config, objective, data, step);
         for (int a = 0; a < accum; a++) {
             BatchLoader.Batch batch = loader.next();
             Tensor x = Tensors.floats(batch.x(), xShape);
@@ -338,12 +341,8 @@ public final class Trainer {
             Tensor t = draws.t.narrow(0, offset, micro);
             Tensor noise = draws.noise.narrow(0, offset, micro);
             DenoiserFn fn = denoiser(model, y, draws, offset, micro);
-            GaussianDiffusion.Losses l = diffusion.trainingLosses(fn, x, t, y, noise);
-            Tensor perSample = l.loss();
-            if (snrWeights != null && l.mse() != null) { // reweight the MSE term, keep the VLB term
-                perSample = l.mse().mul(snrWeights.index_select(0, t)).add(l.vb() != null ? l.vb() : torch.zeros_like(l.mse()));
-            }
-            Tensor loss = perSample.mean();
+            GaussianDiffusion.Losses l = objective.loss(fn, x, t, noise, y);
+            Tensor loss = l.loss().mean();
             loss.div(new Scalar((double) accum)).backward(); // averageGradients divides by the world size
             sums[0] += loss.item_double();
             if (l.mse() != null) sums[1] += l.mse().mean().item_double();
@@ -410,12 +409,16 @@ public final class Trainer {
         }
     }
 
-    /** What rank 0 writes into the run folder: config, log, loss curve, checkpoints and previews. */
-    private static final class Outputs {
+    /**
+     * What rank 0 writes into the run folder: config, log, TensorBoard events, training plot, checkpoints and
+     * previews, each announced with a line on stderr.
+     */
+    private static final class Outputs implements AutoCloseable {
         final Trainer trainer;
         final RunConfig config;
         final Path runDir, ckptDir;
         final RunLog log;
+        final TensorBoardWriter tensorBoard;
         Path lastCheckpoint;
 
         private Outputs(Trainer trainer, RunLog log) {
@@ -424,6 +427,7 @@ public final class Trainer {
             this.runDir = trainer.runDir;
             this.ckptDir = runDir.resolve("checkpoints");
             this.log = log;
+            this.tensorBoard = TensorBoardWriter.open(runDir); // a new event file per process start
         }
 
         static Outputs open(Trainer trainer, long step, RunConfig saved) throws IOException {
@@ -440,19 +444,24 @@ public final class Trainer {
             return out;
         }
 
-        void afterStep(long step, double loss, boolean last, Window window, StepStats stats, BatchLoader loader, State st)
-                throws IOException {
-            log.add(step, loss);
+        void afterStep(long step, boolean last, Window window, StepStats stats, BatchLoader loader, State st) throws IOException {
             if (step % config.logEvery() == 0 || last) {
-                log.log(window.means(stats), config.globalBatch(), window.steps);
+                tensorBoard.scalars(step, LogTags.of(log.log(window.means(stats), config.globalBatch(), window.steps)));
+                tensorBoard.flush();
                 window.reset(loader.waitedNanos());
             }
             if ((config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) || last) checkpoint(step, st);
             if (config.sampleEvery() > 0 && (step % config.sampleEvery() == 0 || last)) {
                 try (PointerScope scope = new PointerScope()) {
-                    trainer.writePreview(st.ema.model(), step);
+                    tensorBoard.image("samples/preview", step, trainer.writePreview(st.ema.model(), step));
                 }
+                announce("preview", runDir.resolve("samples").resolve(String.format("step_%07d.png", step)));
             }
+        }
+
+        /** A line on stderr for each file written between steps, below the progress bar. */
+        private static void announce(String what, Path file) {
+            System.err.printf("%n%s: %s%n", what, file.toAbsolutePath());
         }
 
         private void checkpoint(long step, State st) throws IOException {
@@ -465,6 +474,7 @@ public final class Trainer {
                         + " is intact: free space or fix permissions, then --resume", e);
             }
             lastCheckpoint = target;
+            announce("checkpoint", target);
             // the write's Java buffers (the pickle) grow the heap once; a full collection now lets the serial
             // collector shrink it again, so RSS stays flat
             System.gc();
@@ -475,20 +485,14 @@ public final class Trainer {
         void finish() throws IOException {
             log.plot(runDir.resolve("loss.png"));
         }
+
+        @Override
+        public void close() {
+            tensorBoard.close();
+        }
     }
 
     static final long GRADIENT_BUCKET_BYTES = 25L << 20;
-
-    /** min(SNR_t, gamma) / SNR_t per timestep, SNR_t = alphabar_t / (1 - alphabar_t), for epsilon prediction. */
-    static Tensor minSnrWeights(GaussianDiffusion diffusion, double gamma) {
-        double[] ab = diffusion.schedule().alphasCumprod();
-        float[] w = new float[ab.length];
-        for (int i = 0; i < ab.length; i++) {
-            double snr = ab[i] / (1 - ab[i]);
-            w[i] = (float) (Math.min(snr, gamma) / snr);
-        }
-        return Tensors.floats(w, w.length);
-    }
 
     /** Training stopped on a NaN/Inf loss or gradient, before applying it. */
     public static final class NonFiniteException extends IllegalStateException {
@@ -516,15 +520,13 @@ public final class Trainer {
      * draw). Every rank draws the same and takes its slice.
      */
     record StepDraws(Tensor t, Tensor noise, Tensor drop) {
-        static StepDraws of(RunConfig c, int timesteps, Dataset data, long step) {
-            GeneratorOptional g = new GeneratorOptional(torch.make_generator_cpu(Seeds.mix(c.seed(), step, 0)));
+        static StepDraws of(RunConfig c, Objective objective, Dataset data, long step) {
+            Generator g = torch.make_generator_cpu(Seeds.mix(c.seed(), step, 0));
             long n = c.globalBatch();
-            Tensor t = torch.randint(timesteps, new long[] {n}, g, Tensors.options(ScalarType.Long));
-            Tensor noise = torch.randn(new long[] {n, data.channels(), data.resolution(), data.resolution()}, g,
-                    Tensors.options(ScalarType.Float));
-            Tensor drop = torch.rand(new long[] {3, n}, g, Tensors.options(ScalarType.Float))
+            Objective.Draws d = objective.draw(g, new long[] {n, data.channels(), data.resolution(), data.resolution()});
+            Tensor drop = torch.rand(new long[] {3, n}, new GeneratorOptional(g), Tensors.options(ScalarType.Float))
                     .lt(new Scalar(c.model().classDropoutProb()));
-            return new StepDraws(t, noise, drop);
+            return new StepDraws(d.t(), d.noise(), drop);
         }
     }
 
@@ -566,13 +568,19 @@ public final class Trainer {
         return torch.where(mask, new Scalar(nullClass), y);
     }
 
-    private void writePreview(Backbone ema, long step) throws IOException {
+    /** The preview grid of the EMA model, as PNG (also returned, for TensorBoard). */
+    private byte[] writePreview(Backbone ema, long step) throws IOException {
         try (NoGradGuard g = new NoGradGuard()) {
             ema.setForm(Form.EVAL);
-            byte[] png = Previews.classGrid(ema, data, config.previewPerClass(), config.previewSampler(),
-                    config.previewSteps(), config.previewCfgScale(), config.clipsDenoised(data.isImage()), config.seed(), config.noiseSchedule());
+            SampleRequest.Builder request = SampleRequest.builder(new long[0]).sampler(config.previewSampler())
+                    .steps(config.previewSteps()).cfgScale(config.previewCfgScale()).clip(config.clipsDenoised(data.isImage()))
+                    .seed(config.seed()).noiseSchedule(config.noiseSchedule()).transport(objective.transport());
+            byte[] png = Previews.classGrid(ema, data, config.previewPerClass(), request, step);
             AtomicFiles.write(runDir.resolve("samples").resolve(String.format("step_%07d.png", step)), png);
             AtomicFiles.write(runDir.resolve("samples").resolve("latest.png"), png);
+            return png;
+        } finally {
+            ema.setForm(Form.TRAIN);
         }
     }
 

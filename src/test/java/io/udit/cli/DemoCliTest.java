@@ -50,8 +50,8 @@ class DemoCliTest {
         ModelFiles.Loaded ema = ModelFiles.load(dir.resolve("checkpoints").resolve("step_0000003.pt"), "ema", null);
         long[] labels = new long[16];
         for (int i = 0; i < labels.length; i++) labels[i] = i / 2;
-        SampleRequest req = new SampleRequest(labels, "dpm++sde", 4, 3.0 /* the synthetic default */, ClassifierFreeGuidance.Mode.STANDARD, 0, 0, true,
-                0.0, 64, ema.noiseSchedule());
+        SampleRequest req = SampleRequest.builder(labels).sampler("dpm++sde").steps(4).cfgScale(3.0 /* the synthetic default */)
+                .clip(true).noiseSchedule(ema.noiseSchedule()).build();
         Tensor single = Sampling.toUint8Nhwc(Sampling.generate(ema.model(), req, Sampling.Progress.NONE));
         Tensor sharded = Npz.read(dir.resolve("samples.npz")).get("arr_0");
         assertEquals(0L, single.ne(sharded).sum().item_long(), "two-process samples differ from one process's");
