@@ -345,8 +345,8 @@ public final class Trainer {
             Tensor loss = l.loss().mean();
             loss.div(new Scalar((double) accum)).backward(); // averageGradients divides by the world size
             sums[0] += loss.item_double();
-            if (l.mse() != null) sums[1] += l.mse().mean().item_double();
-            if (l.vb() != null) sums[2] += l.vb().mean().item_double();
+            sums[1] += l.mse() != null ? l.mse().mean().item_double() : Double.NaN; // NaN: logged as null (no such term)
+            sums[2] += l.vb() != null ? l.vb().mean().item_double() : Double.NaN;
         }
         return sums;
     }

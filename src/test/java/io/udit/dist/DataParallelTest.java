@@ -36,20 +36,21 @@ class DataParallelTest {
         return p;
     }
 
-    List<String> train(Path config, Path run, int micro) {
-        return new ArrayList<>(List.of("train", "--data", "synthetic:4", "--resolution", "16", "--config", config.toString(),
+    List<String> train(Path config, Path run, int micro, String objective) {
+        return new ArrayList<>(List.of("train", "--objective", objective, "--data", "synthetic:4", "--resolution", "16", "--config", config.toString(),
                 "--run-dir", run.toString(), "--steps", "4", "--batch", "8", "--micro-batch", Integer.toString(micro),
                 "--checkpoint-every", "4", "--sample-every", "0", "--log-every", "1", "--lr", "1e-3", "--seed", "3",
                 "--workers", "1", "--dist-timeout", "30"));
     }
 
-    @Test
-    void twoRanksMatchOneProcessWithTheDoubleBatch() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"ddpm", "flow"})
+    void twoRanksMatchOneProcessWithTheDoubleBatch(String objective) throws Exception {
         Path config = microConfig(), single = tmp.resolve("single"), dual = tmp.resolve("dual");
-        Cli.Result one = Cli.run(train(config, single, 8).toArray(new String[0]));
+        Cli.Result one = Cli.run(train(config, single, 8, objective).toArray(new String[0]));
         assertEquals(0, one.exitCode(), one.all());
         List<String> launch = new ArrayList<>(List.of("launch", "--nproc-per-node", "2", "--threads-per-proc", "1", "--"));
-        launch.addAll(train(config, dual, 4));
+        launch.addAll(train(config, dual, 4, objective));
         Cli.Result two = Cli.run(launch.toArray(new String[0]));
         assertEquals(0, two.exitCode(), two.all());
         assertTrue(two.all().contains("rank 1 of 2 joined"), two.all());
