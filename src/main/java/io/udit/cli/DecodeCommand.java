@@ -41,9 +41,12 @@ public final class DecodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.inRange("--limit", limit, 1, 1_000_000);
+        Checks.inRange("--per-row", perRow, 1, 1024);
+        decodeOptions.check();
+        if (!Files.isDirectory(latents)) Checks.regularFile("--latents", latents);
         Engine.init();
         if (decodeOptions.vae == null) throw new UserError("decode needs --vae DIR");
-        if (limit < 1 || perRow < 1) throw new UserError("--limit and --per-row must be positive");
         Vae vae = decodeOptions.loadVae();
         Tensor z;
         long[] labels = null;

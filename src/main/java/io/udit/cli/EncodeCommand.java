@@ -52,6 +52,11 @@ public final class EncodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.inRange("--resolution", resolution, 1, 4096);
+        Checks.inRange("--batch", batch, 1, 4096);
+        if (!java.nio.file.Files.isDirectory(images)) {
+            throw new UserError("--images " + images + " is " + io.udit.engine.FileKinds.describe(images) + ", not a folder of images");
+        }
         Engine.init();
         FeatureExtraction.Flip mode;
         try {
