@@ -65,7 +65,7 @@ public final class DecodeCommand implements Callable<Integer> {
             if (name.endsWith(".npz")) {
                 Map<String, Tensor> a = Npz.read(latents);
                 z = a.containsKey("arr_0") ? a.get("arr_0") : a.size() == 1 ? a.values().iterator().next() : null;
-                if (z == null) throw new UserError(latents + ": no arr_0 among " + a.keySet());
+                if (z == null) throw new UserError(latents + ": no arr_0 among its " + a.size() + " arrays " + a.keySet().stream().limit(10).toList());
             } else {
                 z = Npy.read(latents);
             }

@@ -163,6 +163,12 @@ final class Hostile {
         byte[] pkl = new Pk().tensor("ByteStorage", "0", inner.length, 0, new long[] {inner.length}, new long[] {1}).stop();
         out.add(c("nested-zip-storage", zip(false, "archive/data.pkl", pkl, "archive/data/0", inner), null, null));
         out.add(c("empty-zip", zip(false), CFE, "no data.pkl"));
+        // issue 17's whole files: a list DAG in the args, stride-0 tensors, args asking for an absurd downsampler (the
+        // parser accepts that one: the config check refuses it, see HostileCliTest)
+        out.add(c("args-list-dag", HostileFiles.dagArgsCheckpoint(), CFE, "shared references"));
+        out.add(c("stride0-x1", HostileFiles.strideZero(1), CFE, "2.0 GiB"));
+        out.add(c("stride0-x3", HostileFiles.strideZero(3), CFE, "2.0 GiB"));
+        out.add(c("args-dwconv999", HostileFiles.argsCheckpoint("dwconv999"), null, null));
         // records pointing past the end of the file (java.util.zip throws a bare EOFException for these; found by fuzzing)
         byte[] ok = zip(false, "archive/data.pkl", none);
         byte[] comment = ok.clone();
