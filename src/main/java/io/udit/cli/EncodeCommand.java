@@ -55,7 +55,8 @@ public final class EncodeCommand implements Callable<Integer> {
         Checks.inRange("--resolution", resolution, 1, 4096);
         Checks.inRange("--batch", batch, 1, 4096);
         if (!java.nio.file.Files.isDirectory(images)) {
-            throw new UserError("--images " + images + " is " + io.udit.engine.FileKinds.describe(images) + ", not a folder of images");
+            String kind = io.udit.engine.FileKinds.describe(images);
+            throw new UserError("--images " + images + (kind.equals("missing") ? " does not exist" : " is " + kind + ", not a folder of images"));
         }
         Engine.init();
         FeatureExtraction.Flip mode;
