@@ -199,24 +199,27 @@ class HostileCliTest {
 
     // ------------------------------------------------------------------------------------------------ numbers
 
+    /** {@code sample} of a valid micro checkpoint with one option set to a value; {@code refused} the option's name. */
+    static void sampleRefuses(Path ckpt, String option, String value) {
+        refused(option, "sample", "--checkpoint", ckpt.toString(), "--out", tmp.resolve("s-" + option.substring(2)).toString(), option, value);
+    }
+
     @Test
     void sampleNumbersAreCheckedWhenParsed() throws Exception {
         Path ckpt = trainingCheckpoint("ok.pt", false);
-        String out = tmp.resolve("s-num").toString();
-        refused("--cfg-scale", "sample", "--checkpoint", ckpt.toString(), "--out", out, "--cfg-scale", "Infinity");
-        refused("--eta", "sample", "--checkpoint", ckpt.toString(), "--out", out, "--eta", "NaN");
-        refused("--eta", "sample", "--checkpoint", ckpt.toString(), "--out", out, "--eta", "Infinity");
-        refused("--per-class", "sample", "--checkpoint", ckpt.toString(), "--out", out, "--per-class", "-1");
+        sampleRefuses(ckpt, "--cfg-scale", "Infinity");
+        sampleRefuses(ckpt, "--eta", "NaN");
+        sampleRefuses(ckpt, "--eta", "Infinity");
+        sampleRefuses(ckpt, "--per-class", "-1");
     }
 
     @Test
     void overridesThatCannotApplyAreRefused() throws Exception {
         Path ckpt = trainingCheckpoint("ok2.pt", false);
-        String out = tmp.resolve("s-ov").toString();
-        refused("--num-classes", "sample", "--checkpoint", ckpt.toString(), "--out", out, "--num-classes", "7");
-        refused("--input-size", "sample", "--checkpoint", ckpt.toString(), "--out", out, "--input-size", "16");
-        Cli.Result ok = Cli.run("sample", "--checkpoint", ckpt.toString(), "--out", out, "--num-classes", "4", "--input-size", "8",
-                "--per-class", "1", "--steps", "2", "--classes", "0");
+        sampleRefuses(ckpt, "--num-classes", "7");
+        sampleRefuses(ckpt, "--input-size", "16");
+        Cli.Result ok = Cli.run("sample", "--checkpoint", ckpt.toString(), "--out", tmp.resolve("s-ov").toString(), "--num-classes", "4",
+                "--input-size", "8", "--per-class", "1", "--steps", "2", "--classes", "0");
         assertEquals(0, ok.exitCode(), ok.all());
     }
 
