@@ -56,6 +56,8 @@ class CliContractTest {
         t.add(new Row("--cfg-scale", List.of("NaN", "Infinity", "-Infinity", "abc", "-1", "1e300"), with(sample, "--cfg-scale")));
         t.add(new Row("--eta", List.of("NaN", "Infinity", "-Infinity", "abc", "-0.5", "1e300"), with(sample, "--eta")));
         t.add(new Row("--nproc-per-node", List.of("-1", "0", "99999999999", "abc", "100000"), with(sample, "--nproc-per-node")));
+        t.add(new Row("--classes", List.of("-1", "1000000000", "abc"), with(sample, "--classes")));
+        t.add(new Row("--decode-memory", BAD_COUNT, with(sample, "--decode-memory")));
         t.add(new Row("--checkpoint", BAD_SPECIAL, "sample", "--checkpoint", "@", "--out", o));
         t.add(new Row("--input-size", BAD_COUNT, "info", "--config", c, "--input-size", "@"));
         t.add(new Row("--in-channels", BAD_COUNT, "info", "--config", c, "--in-channels", "@"));
@@ -89,6 +91,10 @@ class CliContractTest {
         t.add(new Row("--layers-per-block", BAD_COUNT, with(vae, "--layers-per-block")));
         t.add(new Row("--groups", BAD_COUNT, with(vae, "--groups")));
         t.add(new Row("--sample-size", BAD_COUNT, with(vae, "--sample-size")));
+        String[] launch = {"launch", "--", "info", "--model", "U-DiT-S"};
+        t.add(new Row("--nproc-per-node", List.of("-1", "0", "100000", "99999999999", "abc"), concat(new String[] {"launch", "--nproc-per-node", "@"}, Arrays.copyOfRange(launch, 1, launch.length))));
+        t.add(new Row("--master-port", List.of("-1", "0", "70000", "abc"), concat(new String[] {"launch", "--master-port", "@"}, Arrays.copyOfRange(launch, 1, launch.length))));
+        t.add(new Row("--grace", List.of("-1", "99999999999", "abc"), concat(new String[] {"launch", "--grace", "@"}, Arrays.copyOfRange(launch, 1, launch.length))));
         // train: the lead owns TrainCommand; non-finite values are refused by the shared number parsing of Main
         String[] train = {"train", "--data", "synthetic", "--config", c, "--run-dir", tmp.resolve("run").toString()};
         for (String opt : List.of("--lr", "--ema", "--grad-clip", "--min-snr", "--weight-decay")) {
@@ -165,6 +171,7 @@ class CliContractTest {
                         : r.exitCode() != 2 ? "exit " + r.exitCode()
                         : err.contains("\n") ? "more than one line"
                         : err.contains("\tat ") || err.contains("Exception") ? "stack trace"
+                        : err.contains("Unknown option") ? "the table names an option the command does not have"
                         : !(file ? err.contains(value) : err.contains(row.option())) ? "message does not name " + (file ? value : row.option())
                         : null;
                 if (problem != null) failures.add(String.join(" ", args) + " -> " + problem + ": " + (r == null ? "" : r.all()).strip().replace('\n', '|'));
