@@ -27,8 +27,8 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--key", paramLabel = "ema|model", description = "Which weights of a training checkpoint (default: ema if present).")
     String key;
 
-    @Option(names = "--no-verify", description = "Do not check the checksum of a udit training checkpoint (read a corrupted file anyway).")
-    boolean noVerify;
+    @picocli.CommandLine.Mixin
+    VerifyOption verifyOption;
 
     @Override
     public Integer call() throws Exception {
@@ -37,7 +37,7 @@ public final class ConvertCommand implements Callable<Integer> {
         if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) throw new UserError("IN and OUT are the same file");
         WeightFiles.requireWritableFormat(out);
         FileKinds.requireReplaceable(out, "OUT");
-        Map<String, Tensor> sd = ModelFiles.readWeights(in, key, !noVerify).stateDict();
+        Map<String, Tensor> sd = ModelFiles.readWeights(in, key, verifyOption.verify()).stateDict();
         WeightFiles.writeStateDict(out, sd);
         long n = 0;
         for (Tensor t : sd.values()) n += t.numel();

@@ -43,8 +43,8 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "OUT.npy", description = "Where to write the output.")
     Path out;
 
-    @Option(names = "--no-verify", description = "Do not check the checksum of a udit training checkpoint (read a corrupted file anyway).")
-    boolean noVerify;
+    @picocli.CommandLine.Mixin
+    VerifyOption verifyOption;
 
     @Option(names = "--train-form", description = "Run the training form (unfolded FFN, reference attention math, autograd on).")
     boolean trainForm;
@@ -52,10 +52,12 @@ public final class ForwardCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Engine.init();
-        for (Path p : new Path[] {x, t, y}) Checks.regularFile(p == x ? "--x" : p == t ? "--t" : "--y", p);
+        Checks.regularFile("--x", x);
+        Checks.regularFile("--t", t);
+        Checks.regularFile("--y", y);
         Checks.regularFile("--weights", weights);
         ModelConfig config = modelOptions.resolve();
-        Backbone model = ModelLoading.load(config, weights, key, !noVerify);
+        Backbone model = ModelLoading.load(config, weights, key, verifyOption.verify());
         model.setForm(trainForm ? Form.TRAIN : Form.EVAL);
         try (PointerScope scope = new PointerScope()) {
             Tensor xs = Npy.read(x), ts = Npy.read(t), ys = Npy.read(y);

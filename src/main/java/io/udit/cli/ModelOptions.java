@@ -39,11 +39,6 @@ public final class ModelOptions {
         return model != null || config != null;
     }
 
-    /** Whether any of the per-field overrides was given. */
-    boolean hasOverrides() {
-        return inputSize != null || inChannels != null || numClasses != null || learnSigma != null;
-    }
-
     /** Range checks of the overrides, naming each option (the config's own bounds, see {@link ConfigBounds}). */
     void checkOverrides() {
         Checks.inRange("--input-size", inputSize, 1, ConfigBounds.MAX_INPUT_SIZE);

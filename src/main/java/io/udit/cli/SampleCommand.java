@@ -86,8 +86,8 @@ public final class SampleCommand implements Callable<Integer> {
     @Mixin
     DecodeOptions decodeOptions;
 
-    @Option(names = "--no-verify", description = "Do not check the checksum of a udit training checkpoint (read a corrupted file anyway).")
-    boolean noVerify;
+    @picocli.CommandLine.Mixin
+    VerifyOption verifyOption;
 
     /** Limits of the numeric options, checked before the checkpoint is read. */
     private void checkOptions() {
@@ -111,7 +111,7 @@ public final class SampleCommand implements Callable<Integer> {
         Engine.init();
         ModelFiles.Loaded loaded;
         try {
-            loaded = ModelFiles.load(checkpoint, key, modelOptions.resolveOrNull(), !noVerify,
+            loaded = ModelFiles.load(checkpoint, key, modelOptions.resolveOrNull(), verifyOption.verify(),
                     recorded -> modelOptions.requireAgreement(recorded, "the config recorded in " + checkpoint));
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);

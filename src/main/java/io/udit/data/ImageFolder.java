@@ -121,10 +121,9 @@ public final class ImageFolder implements Dataset {
                         + String.join(", ", Images.EXTENSIONS.stream().sorted().toList()) + ")");
         }
         if (!special.isEmpty()) {
-            LOG.log(System.Logger.Level.WARNING, "image folder " + root + ": skipped " + special.size() + " entr"
-                    + (special.size() > 1 ? "ies" : "y") + " that " + (special.size() > 1 ? "are not regular files" : "is not a regular file")
-                    + " (FIFO, socket, device or dangling link): " + String.join(", ", special.subList(0, Math.min(5, special.size())))
-                    + (special.size() > 5 ? ", ..." : ""));
+            LOG.log(System.Logger.Level.WARNING, "image folder " + root + ": skipped " + special.size() + " entries that are not "
+                    + "regular files (FIFOs, sockets, devices or dangling links): "
+                    + String.join(", ", special.subList(0, Math.min(5, special.size()))) + (special.size() > 5 ? ", ..." : ""));
         }
         if (!skip.isEmpty()) {
             String examples = String.join(", ", skip.subList(0, Math.min(5, skip.size())))

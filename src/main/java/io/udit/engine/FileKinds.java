@@ -28,13 +28,9 @@ public final class FileKinds {
         }
     }
 
-    public static boolean isRegular(Path p) {
-        return Files.isRegularFile(p);
-    }
-
     /** Throws a {@link UserInputException} naming {@code role} and the path unless it is a regular file. */
     public static void requireRegular(Path p, String role) {
-        if (isRegular(p)) return;
+        if (Files.isRegularFile(p)) return;
         String kind = describe(p);
         throw new UserInputException(role + " " + p + (kind.equals("missing") ? ": no such file" : " is " + kind + ", not a regular file"));
     }
