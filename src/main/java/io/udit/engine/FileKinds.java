@@ -35,11 +35,19 @@ public final class FileKinds {
         throw new UserInputException(role + " " + p + (kind.equals("missing") ? ": no such file" : " is " + kind + ", not a regular file"));
     }
 
-    /** For outputs: a missing path or a regular file (symlinks not followed) may be replaced; anything else may not. */
-    public static void requireReplaceable(Path p, String role) {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
-        if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) return;
+    /**
+     * For outputs: null when the path may be replaced (missing, or a regular file with symlinks not followed), else
+     * why not ("is a symlink; ...").
+     */
+    public static String outputProblem(Path p) {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS) || Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) return null;
         String kind = Files.isSymbolicLink(p) ? "a symlink" : describe(p);
-        throw new UserInputException(role + " " + p + " is " + kind + "; only a regular file or a new path is written");
+        return "is " + kind + "; only a regular file or a new path is written";
+    }
+
+    /** Throws a {@link UserInputException} naming {@code role} and the path unless {@link #outputProblem} is null. */
+    public static void requireReplaceable(Path p, String role) {
+        String problem = outputProblem(p);
+        if (problem != null) throw new UserInputException(role + " " + p + " " + problem);
     }
 }
