@@ -41,8 +41,9 @@ class HostileMemoryTest {
     void everySmallHostileInputIsRefusedWithinThreeHundredMegabytes() throws Exception {
         Path report = tmp.resolve("report.txt");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx768m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                Probe.class.getName(), tmp.toString(), report.toString());
+        String cache = System.getProperty("org.bytedeco.javacpp.cachedir", Path.of(System.getProperty("user.home"), ".javacpp", "cache").toString());
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx768m", "-XX:+UseSerialGC", "-Dorg.bytedeco.javacpp.cachedir=" + cache,
+                "-cp", System.getProperty("java.class.path"), Probe.class.getName(), tmp.toString(), report.toString());
         pb.redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
         Process p = pb.start();
         boolean done = p.waitFor(15, TimeUnit.MINUTES);
