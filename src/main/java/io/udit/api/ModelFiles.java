@@ -1,17 +1,21 @@
 package io.udit.api;
 
+import io.udit.engine.FileKinds;
+import io.udit.engine.UserInputException;
 import io.udit.io.TorchCheckpoint;
 import io.udit.io.WeightFiles;
 import io.udit.model.Backbone;
+import io.udit.model.ConfigBounds;
 import io.udit.model.ModelConfig;
 import io.udit.model.ModelConfigs;
+import io.udit.train.CheckpointVerification;
 import org.bytedeco.pytorch.Tensor;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Loading a network from a weights file: our training checkpoints (the model config travels in "args"), the
@@ -29,42 +33,71 @@ public final class ModelFiles {
         }
     }
 
+    /** The weights of a file and, for torch checkpoints, the whole tree they came from (null otherwise). */
+    public record Weights(Map<String, Tensor> stateDict, Object tree) {}
+
+    /**
+     * The one way weights are read (sample, forward, convert, {@link #load}): the state dict of any weight file,
+     * with the checksum of a udit training checkpoint verified unless {@code verify} is false, and names that are
+     * not valid Unicode refused.
+     *
+     * @param key "ema" or "model" for training checkpoints (null: ema when present)
+     */
+    public static Weights readWeights(Path file, String key, boolean verify) throws IOException {
+        FileKinds.requireRegular(file, "weights file");
+        if (WeightFiles.detect(file) != WeightFiles.Format.TORCH) return new Weights(WeightFiles.readStateDict(file, key), null);
+        Object tree = TorchCheckpoint.read(file);
+        if (verify) CheckpointVerification.verify(file, tree);
+        return new Weights(TorchCheckpoint.stateDictOf(tree, file, key), tree);
+    }
+
     /**
      * @param key     "ema" or "model" for training checkpoints (null: ema when present)
      * @param given   the caller's config (null: take it from the file)
      */
     public static Loaded load(Path file, String key, ModelConfig given) throws IOException {
-        if (!Files.isRegularFile(file)) throw new IOException("weights file not found: " + file);
-        ModelConfig fromFile = null;
-        Map<?, ?> args = null;
-        String source;
-        if (WeightFiles.detect(file) == WeightFiles.Format.TORCH) {
-            Object tree = TorchCheckpoint.read(file);
-            fromFile = configFromArgs(tree);
-            if (tree instanceof Map<?, ?> m && m.get("args") instanceof Map<?, ?> a) args = a;
-        }
+        return load(file, key, given, true, c -> {});
+    }
+
+    /**
+     * @param verify        check the checksum of a udit training checkpoint
+     * @param checkRecorded called with the config recorded in the file before anything is built (when it is used)
+     */
+    public static Loaded load(Path file, String key, ModelConfig given, boolean verify, Consumer<ModelConfig> checkRecorded)
+            throws IOException {
+        if (given != null) ConfigBounds.checkMemory(given);
+        Weights w = readWeights(file, key, verify);
+        ModelConfig fromFile = configFromArgs(file, w.tree());
+        Map<?, ?> args = w.tree() instanceof Map<?, ?> m && m.get("args") instanceof Map<?, ?> a ? a : null;
         ModelConfig config;
+        String source;
         if (given != null) {
             config = given;
             source = "given";
         } else if (fromFile != null) {
+            checkRecorded.accept(fromFile);
             config = fromFile;
             source = "checkpoint args";
         } else {
-            throw new IllegalArgumentException(file + " holds no model configuration: give --model NAME or --config FILE");
+            throw new UserInputException(file + " holds no model configuration: give --model NAME or --config FILE");
         }
-        Map<String, Tensor> sd = WeightFiles.readStateDict(file, key);
         Backbone model = config.build(0);
-        model.loadStateDict(sd);
+        model.loadStateDict(w.stateDict());
         return new Loaded(model, config, source, args);
     }
 
-    /** The model config recorded in a checkpoint's "args", or null. */
+    /** The model config recorded in a checkpoint's "args", or null; a recorded config that is invalid is refused naming the file. */
     @SuppressWarnings("unchecked")
-    static ModelConfig configFromArgs(Object tree) {
+    static ModelConfig configFromArgs(Path file, Object tree) {
         if (!(tree instanceof Map<?, ?> map) || !(map.get("args") instanceof Map<?, ?> args)) return null;
         Object model = args.get("model");
-        if (model instanceof Map<?, ?> m) return ModelConfigs.fromMap((Map<String, Object>) m); // ours
+        if (model instanceof Map<?, ?> m) { // ours
+            try {
+                return ModelConfigs.fromMap((Map<String, Object>) m);
+            } catch (IllegalArgumentException e) {
+                throw new UserInputException(file + ": the model config in its args is invalid: " + e.getMessage(), e);
+            }
+        }
         if (model instanceof String name) { // the reference's train.py: --model U-DiT-B --image-size 256 --num-classes 1000
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("model", name);

@@ -30,6 +30,11 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Checks.inRange("--batch", batch, 1, 65_536);
+        Checks.inRange("--warmup", warmup, 0, 10_000);
+        Checks.inRange("--repeats", repeats, 1, 10_000);
+        Checks.inRange("--steps", steps, 1, 100_000);
+        Checks.inRange("--peak-gflops", peak, 1e-3, 1e9);
         ModelConfig c = modelOptions.resolve();
         Benchmark.Mode m = switch (mode) {
             case "forward" -> Benchmark.Mode.FORWARD;
@@ -37,7 +42,6 @@ public final class BenchCommand implements Callable<Integer> {
             case "sample" -> Benchmark.Mode.SAMPLE;
             default -> throw new UserError("--mode must be forward, train or sample");
         };
-        if (batch <= 0 || repeats <= 0 || warmup < 0) throw new UserError("--batch and --repeats must be positive, --warmup >= 0");
         String name = modelOptions.model != null ? modelOptions.model : String.valueOf(modelOptions.config);
         Map<String, Object> r = Benchmark.run(name, c, new Benchmark.Settings(m, batch, warmup, repeats, sampler, steps, peak));
         if (!json) {

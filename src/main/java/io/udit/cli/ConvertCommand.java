@@ -1,6 +1,8 @@
 package io.udit.cli;
 
 import io.udit.engine.Engine;
+import io.udit.api.ModelFiles;
+import io.udit.engine.FileKinds;
 import io.udit.io.WeightFiles;
 import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
@@ -25,12 +27,17 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--key", paramLabel = "ema|model", description = "Which weights of a training checkpoint (default: ema if present).")
     String key;
 
+    @picocli.CommandLine.Mixin
+    VerifyOption verifyOption;
+
     @Override
     public Integer call() throws Exception {
         Engine.init();
-        if (!Files.isRegularFile(in)) throw new UserError("input not found: " + in);
+        Checks.regularFile("IN", in);
         if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) throw new UserError("IN and OUT are the same file");
-        Map<String, Tensor> sd = WeightFiles.readStateDict(in, key);
+        WeightFiles.requireWritableFormat(out);
+        FileKinds.requireReplaceable(out, "OUT");
+        Map<String, Tensor> sd = ModelFiles.readWeights(in, key, verifyOption.verify()).stateDict();
         WeightFiles.writeStateDict(out, sd);
         long n = 0;
         for (Tensor t : sd.values()) n += t.numel();

@@ -41,9 +41,12 @@ public final class DecodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.inRange("--limit", limit, 1, 1_000_000);
+        Checks.inRange("--per-row", perRow, 1, 1024);
+        decodeOptions.check();
+        if (!Files.isDirectory(latents)) Checks.regularFile("--latents", latents);
         Engine.init();
         if (decodeOptions.vae == null) throw new UserError("decode needs --vae DIR");
-        if (limit < 1 || perRow < 1) throw new UserError("--limit and --per-row must be positive");
         Vae vae = decodeOptions.loadVae();
         Tensor z;
         long[] labels = null;
@@ -62,7 +65,7 @@ public final class DecodeCommand implements Callable<Integer> {
             if (name.endsWith(".npz")) {
                 Map<String, Tensor> a = Npz.read(latents);
                 z = a.containsKey("arr_0") ? a.get("arr_0") : a.size() == 1 ? a.values().iterator().next() : null;
-                if (z == null) throw new UserError(latents + ": no arr_0 among " + a.keySet());
+                if (z == null) throw new UserError(latents + ": no arr_0 among its " + a.size() + " arrays " + a.keySet().stream().limit(10).toList());
             } else {
                 z = Npy.read(latents);
             }

@@ -31,6 +31,14 @@ public final class DecodeOptions {
             description = "Overlap of neighbouring tiles in latents, blended linearly (default: a quarter of the tile).")
     int tileOverlap;
 
+    /** Limits of the decoding options, checked before any work. */
+    void check() {
+        Checks.inRange("--decode-batch", decodeBatch, 0, 65_536);
+        Checks.inRange("--decode-memory", decodeMemoryMb, 1, 1L << 24);
+        Checks.inRange("--tile", tile, -1, 4096);
+        Checks.inRange("--tile-overlap", tileOverlap, -1, 4096);
+    }
+
     /** The VAE, or null without --vae; problems are user errors. */
     Vae loadVae() {
         return vae == null ? null : EncodeCommand.loadVae(vae);

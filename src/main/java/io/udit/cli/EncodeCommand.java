@@ -52,6 +52,12 @@ public final class EncodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.inRange("--resolution", resolution, 1, 4096);
+        Checks.inRange("--batch", batch, 1, 4096);
+        if (!java.nio.file.Files.isDirectory(images)) {
+            String kind = io.udit.engine.FileKinds.describe(images);
+            throw new UserError("--images " + images + (kind.equals("missing") ? " does not exist" : " is " + kind + ", not a folder of images"));
+        }
         Engine.init();
         FeatureExtraction.Flip mode;
         try {

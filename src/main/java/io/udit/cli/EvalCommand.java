@@ -54,15 +54,14 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (batch < 1 || batch > 4096) throw new UserError("--batch must be 1 to 4096, got " + batch);
+        Checks.inRange("--batch", batch, 1, 4096);
+        Checks.regularFile("--samples", samples);
+        Checks.regularFile("--ref", ref);
         PrecisionRecall.Precision prec = switch (distances.toLowerCase(Locale.ROOT)) {
             case "float32" -> PrecisionRecall.Precision.FLOAT32;
             case "float64" -> PrecisionRecall.Precision.FLOAT64;
             default -> throw new UserError("--distances must be float32 or float64, got " + distances);
         };
-        for (Path p : List.of(samples, ref)) {
-            if (!Files.exists(p)) throw new UserError(p + ": no such file");
-        }
         Path weights = resolveWeights();
         Engine.init();
         try {

@@ -43,14 +43,21 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "OUT.npy", description = "Where to write the output.")
     Path out;
 
+    @picocli.CommandLine.Mixin
+    VerifyOption verifyOption;
+
     @Option(names = "--train-form", description = "Run the training form (unfolded FFN, reference attention math, autograd on).")
     boolean trainForm;
 
     @Override
     public Integer call() throws Exception {
         Engine.init();
+        Checks.regularFile("--x", x);
+        Checks.regularFile("--t", t);
+        Checks.regularFile("--y", y);
+        Checks.regularFile("--weights", weights);
         ModelConfig config = modelOptions.resolve();
-        Backbone model = ModelLoading.load(config, weights, key);
+        Backbone model = ModelLoading.load(config, weights, key, verifyOption.verify());
         model.setForm(trainForm ? Form.TRAIN : Form.EVAL);
         try (PointerScope scope = new PointerScope()) {
             Tensor xs = Npy.read(x), ts = Npy.read(t), ys = Npy.read(y);

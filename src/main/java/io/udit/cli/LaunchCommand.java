@@ -41,7 +41,10 @@ public final class LaunchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (nproc < 1) throw new UserError("--nproc-per-node must be >= 1");
+        Checks.inRange("--nproc-per-node", nproc, 1, 256);
+        Checks.inRange("--master-port", masterPort, 1, 65_535);
+        Checks.inRange("--threads-per-proc", threads, 1, 4096);
+        Checks.inRange("--grace", grace, 0, 86_400);
         if (command == null || command.isEmpty()) throw new UserError("give the udit command to run after --, e.g. -- train --data synthetic");
         if (command.get(0).equals("launch")) throw new UserError("launch cannot launch itself");
         int port = masterPort != null ? masterPort : freePort();

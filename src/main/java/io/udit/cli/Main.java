@@ -1,6 +1,5 @@
 package io.udit.cli;
 
-import io.udit.io.CheckpointFormatException;
 import io.udit.model.Backbone;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,6 +35,13 @@ public final class Main implements Runnable {
     /** Runs the CLI and returns the exit code (for tests and embedding). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.registerConverter(Double.class, Main::finiteDouble).registerConverter(double.class, Main::finiteDouble);
+        cl.registerConverter(Float.class, v -> (float) finiteDouble(v)).registerConverter(float.class, v -> (float) finiteDouble(v));
+        cl.setParameterExceptionHandler((ex, args1) -> {
+            CommandLine c = ex.getCommandLine();
+            c.getErr().println("udit " + c.getCommandName() + ": " + oneLine(ex.getMessage()) + " (see udit " + c.getCommandName() + " --help)");
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             if (isUserError(ex)) {
                 commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + message(ex));
@@ -49,22 +55,37 @@ public final class Main implements Runnable {
                 commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + message(ex));
                 return 3;
             }
-            commandLine.getErr().println("udit " + commandLine.getCommandName() + ": internal error: " + ex);
-            ex.printStackTrace(commandLine.getErr());
+            commandLine.getErr().println("udit " + commandLine.getCommandName() + ": internal error: " + oneLine(ex) + CrashReports.write(ex));
             return 1;
         });
         return cl.execute(args);
     }
 
+    /** A user mistake: exit 2. {@link io.udit.engine.UserMistake} by type; IO failures on files the user named. */
+    /** Every floating-point option: a finite number (NaN and infinities mean a mistake for every option we have). */
+    static double finiteDouble(String v) {
+        double d;
+        try {
+            d = Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new CommandLine.TypeConversionException("'" + v + "' is not a number");
+        }
+        if (!Double.isFinite(d)) throw new CommandLine.TypeConversionException("'" + v + "' is not a finite number");
+        return d;
+    }
+
     static boolean isUserError(Throwable ex) {
-        return ex instanceof UserError || ex instanceof io.udit.data.DataException || ex instanceof io.udit.eval.EvalException
-                || ex instanceof io.udit.dist.ProcessGroup.ConfigMismatchException || ex instanceof CheckpointFormatException || ex instanceof IOException
-                || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException
-                || ex instanceof io.udit.vae.VaeException || ex instanceof io.udit.train.RunException;
+        return ex instanceof io.udit.engine.UserMistake || ex instanceof io.udit.dist.ProcessGroup.ConfigMismatchException
+                || ex instanceof IOException || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException;
     }
 
     private static String message(Throwable ex) {
         String m = ex.getMessage();
-        return m == null ? ex.getClass().getSimpleName() : m;
+        return m == null ? ex.getClass().getSimpleName() : oneLine(m);
+    }
+
+    private static String oneLine(Object o) {
+        String s = String.valueOf(o).replace('\n', ' ').replace('\r', ' ');
+        return s.length() > 2000 ? s.substring(0, 2000) + "..." : s;
     }
 }

@@ -1,15 +1,15 @@
 package io.udit.cli;
 
 import io.udit.engine.Tensors;
-import io.udit.io.WeightFiles;
+import io.udit.api.ModelFiles;
 import io.udit.model.Backbone;
+import io.udit.model.ConfigBounds;
 import io.udit.model.DiTConfig;
 import io.udit.model.ModelConfig;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -17,9 +17,9 @@ import java.util.Map;
 final class ModelLoading {
     private ModelLoading() {}
 
-    static Backbone load(ModelConfig config, Path weights, String key) throws IOException {
-        if (!Files.isRegularFile(weights)) throw new UserError("weights file not found: " + weights);
-        Map<String, Tensor> sd = WeightFiles.readStateDict(weights, key);
+    static Backbone load(ModelConfig config, Path weights, String key, boolean verify) throws IOException {
+        ConfigBounds.checkMemory(config);
+        Map<String, Tensor> sd = ModelFiles.readWeights(weights, key, verify).stateDict();
         Backbone model = config.build(0);
         try {
             model.loadStateDict(sd);
@@ -34,6 +34,7 @@ final class ModelLoading {
         if (xs.length != 4) throw new UserError("x must be 4-D (N, C, H, W), got shape " + Tensors.shapeString(x));
         if (!x.is_floating_point()) throw new UserError("x must be floating point, got " + x.scalar_type().intern());
         long n = xs[0];
+        if (n == 0) throw new UserError("x holds a batch of 0 samples; give at least one");
         if (xs[1] != c.inChannels()) throw new UserError("x has " + xs[1] + " channels, the model takes " + c.inChannels());
         if (xs[2] != c.inputSize() || xs[3] != c.inputSize()) {
             throw new UserError("x is " + xs[2] + "x" + xs[3] + ", the model takes " + c.inputSize() + "x" + c.inputSize()

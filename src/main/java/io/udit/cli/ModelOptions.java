@@ -1,11 +1,14 @@
 package io.udit.cli;
 
 import io.udit.io.Json;
+import io.udit.model.ConfigBounds;
 import io.udit.model.ModelConfig;
 import io.udit.model.ModelConfigs;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -36,9 +39,38 @@ public final class ModelOptions {
         return model != null || config != null;
     }
 
+    /** Range checks of the overrides, naming each option (the config's own bounds, see {@link ConfigBounds}). */
+    void checkOverrides() {
+        Checks.inRange("--input-size", inputSize, 1, ConfigBounds.MAX_INPUT_SIZE);
+        Checks.inRange("--in-channels", inChannels, 1, ConfigBounds.MAX_CHANNELS);
+        Checks.inRange("--num-classes", numClasses, 1, ConfigBounds.MAX_CLASSES);
+    }
+
+    /**
+     * For a config fixed by a checkpoint: overrides are refused unless they agree with it (a different size or class
+     * count cannot apply to weights trained for the recorded one).
+     */
+    public void requireAgreement(ModelConfig fixed, String source) {
+        checkOverrides();
+        agree("--input-size", inputSize, fixed.inputSize(), source);
+        agree("--in-channels", inChannels, fixed.inChannels(), source);
+        agree("--num-classes", numClasses, fixed.numClasses(), source);
+        if (learnSigma != null && learnSigma != fixed.learnSigma()) {
+            throw new UserError("--learn-sigma " + learnSigma + " cannot apply: " + source + " fixes learn_sigma = " + fixed.learnSigma());
+        }
+    }
+
+    private static void agree(String option, Integer given, int fixed, String source) {
+        if (given != null && given != fixed) {
+            throw new UserError(option + " " + given + " cannot apply: " + source + " fixes it at " + fixed
+                    + " (leave the option out, or give --model/--config to override the whole config)");
+        }
+    }
+
     /** The configuration the flags describe; null when neither --model nor --config was given. */
     public ModelConfig resolveOrNull() {
         if (model != null && config != null) throw new UserError("give either --model or --config, not both");
+        checkOverrides();
         ModelConfig c;
         try {
             if (model != null) {
@@ -60,8 +92,10 @@ public final class ModelOptions {
         return c;
     }
 
+    static final int MAX_CONFIG_BYTES = 1 << 20;
+
     public static ModelConfig readConfig(Path file) {
-        Map<String, Object> map = readJson(file);
+        Map<String, Object> map = readJson(file, "--config");
         try {
             return ModelConfigs.fromMap(map);
         } catch (IllegalArgumentException e) {
@@ -69,15 +103,14 @@ public final class ModelOptions {
         }
     }
 
-    /** A JSON object from a config file (a regular file of at most 1 MB). */
-    public static Map<String, Object> readJson(Path file) {
+    /** A JSON object from a config file given by {@code option} (a regular file of at most 1 MB). */
+    public static Map<String, Object> readJson(Path file, String option) {
+        Checks.regularFile(option, file);
         String text;
-        try {
-            if (!Files.isRegularFile(file)) {
-                throw new UserError(file + ": " + (Files.isDirectory(file) ? "is a directory" : Files.exists(file) ? "is not a regular file" : "no such file"));
-            }
-            if (Files.size(file) > (1 << 20)) throw new UserError(file + ": config file larger than 1 MB");
-            text = Files.readString(file);
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] b = in.readNBytes(MAX_CONFIG_BYTES + 1);
+            if (b.length > MAX_CONFIG_BYTES) throw new UserError(option + " " + file + ": config file larger than 1 MB");
+            text = new String(b, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UserError("cannot read config " + file + ": " + e.getMessage(), e);
         }

@@ -5,6 +5,8 @@ import io.udit.diffusion.ClassifierFreeGuidance;
 import io.udit.dist.DistEnv;
 import io.udit.dist.ProcessGroup;
 import io.udit.engine.Engine;
+import io.udit.engine.FileKinds;
+import io.udit.model.ConfigBounds;
 import io.udit.engine.Tensors;
 import io.udit.io.AtomicFiles;
 import io.udit.io.Npz;
@@ -84,12 +86,33 @@ public final class SampleCommand implements Callable<Integer> {
     @Mixin
     DecodeOptions decodeOptions;
 
+    @picocli.CommandLine.Mixin
+    VerifyOption verifyOption;
+
+    /** Limits of the numeric options, checked before the checkpoint is read. */
+    private void checkOptions() {
+        Checks.inRange("--per-class", perClass, 1, 100_000);
+        Checks.inRange("--steps", steps, 1, 100_000);
+        Checks.inRange("--batch", batch, 1, 65_536);
+        Checks.inRange("--eta", eta, 0, 1000);
+        Checks.inRange("--cfg-scale", cfgScale, 0, 1000);
+        Checks.inRange("--nproc-per-node", nprocPerNode, 1, 1024);
+        decodeOptions.check();
+        if (classes != null) for (long k : classes) Checks.inRange("--classes", k, 0, ConfigBounds.MAX_CLASSES - 1);
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new UserError("--out " + out + " is " + FileKinds.describe(out) + ", not a directory (the output folder for grid.png and samples.npz)");
+        }
+        Checks.regularFile("--checkpoint", checkpoint);
+    }
+
     @Override
     public Integer call() throws Exception {
+        checkOptions();
         Engine.init();
         ModelFiles.Loaded loaded;
         try {
-            loaded = ModelFiles.load(checkpoint, key, modelOptions.resolveOrNull());
+            loaded = ModelFiles.load(checkpoint, key, modelOptions.resolveOrNull(), verifyOption.verify(),
+                    recorded -> modelOptions.requireAgreement(recorded, "the config recorded in " + checkpoint));
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }

@@ -246,7 +246,7 @@ public final class TrainCommand implements Callable<Integer> {
     /** The run config the flags apply to: a --config run file, else with --resume the folder's config.json, else none. */
     private RunConfig baseConfig() {
         if (modelOptions.config != null) {
-            Map<String, Object> m = ModelOptions.readJson(modelOptions.config);
+            Map<String, Object> m = ModelOptions.readJson(modelOptions.config, "--config");
             if (isRunConfig(m)) {
                 try {
                     RunConfig c = RunConfig.fromMap(m);
@@ -261,7 +261,7 @@ public final class TrainCommand implements Callable<Integer> {
         Path saved = runDir.resolve("config.json");
         if (!Files.isRegularFile(saved)) return null;
         try {
-            return RunConfig.fromMap(ModelOptions.readJson(saved));
+            return RunConfig.fromMap(ModelOptions.readJson(saved, "--resume"));
         } catch (IllegalArgumentException e) {
             throw new UserError(saved + ": " + e.getMessage(), e);
         }

@@ -1,7 +1,11 @@
 package io.udit.cli;
 
+import io.udit.engine.UserInputException;
+
 /** A problem with what the user asked for or gave us (bad flag value, bad file): exit code 2, message only. */
-public final class UserError extends RuntimeException {
+public final class UserError extends UserInputException {
+    private static final long serialVersionUID = 1L;
+
     public UserError(String message) {
         super(message);
     }

@@ -47,6 +47,10 @@ public final class VaeInitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.inRange("--layers-per-block", layersPerBlock, 1, 16);
+        Checks.inRange("--groups", groups, 1, 1024);
+        Checks.inRange("--sample-size", sampleSize, 1, 8192);
+        for (int ch : blockOutChannels) Checks.inRange("--block-out-channels", ch, 1, 4096);
         Engine.init();
         if (!format.equals("safetensors") && !format.equals("bin")) throw new UserError("--format must be safetensors or bin");
         if (Files.exists(out.resolve("config.json"))) throw new UserError(out + " already holds a config.json; choose a new folder");

@@ -32,6 +32,9 @@ final class Idx {
     /** Reads an IDX file of unsigned bytes with {@code ndims} dimensions; gzip if the name ends with .gz. */
     static Idx read(Path file, int ndims) {
         long fileSize;
+        if (!Files.isRegularFile(file) && Files.exists(file)) {
+            throw new DataException(file + " is " + io.udit.engine.FileKinds.describe(file) + ", not a regular file");
+        }
         try {
             fileSize = Files.size(file);
         } catch (NoSuchFileException e) {

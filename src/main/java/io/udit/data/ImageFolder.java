@@ -77,12 +77,14 @@ public final class ImageFolder implements Dataset {
         this.randomFlip = randomFlip;
         this.allowUpscale = allowUpscale;
         List<String> skip = new ArrayList<>();
+        List<String> special = new ArrayList<>(); // FIFOs, sockets, devices: reading them could block or never end
         List<String> subdirs = new ArrayList<>(), topFiles = new ArrayList<>();
         for (Path p : list(root)) {
             String n = p.getFileName().toString();
             if (n.startsWith(".")) continue;
             if (Files.isDirectory(p)) subdirs.add(n);
-            else topFiles.add(n);
+            else if (Files.isRegularFile(p)) topFiles.add(n);
+            else special.add(n);
         }
         subdirs.sort(CODE_POINT_ORDER);
         topFiles.sort(CODE_POINT_ORDER);
@@ -108,7 +110,7 @@ public final class ImageFolder implements Dataset {
             List<String> empty = new ArrayList<>();
             for (int c = 0; c < subdirs.size(); c++) {
                 int before = fileList.size();
-                walk(root, subdirs.get(c), fileList, skip, new HashSet<>());
+                walk(root, subdirs.get(c), fileList, skip, special, new HashSet<>());
                 for (int i = before; i < fileList.size(); i++) labelList.add(c);
                 if (fileList.size() == before) empty.add(subdirs.get(c));
             }
@@ -117,6 +119,11 @@ public final class ImageFolder implements Dataset {
                         + String.join(", ", empty.subList(0, Math.min(5, empty.size())))
                         + (empty.size() > 5 ? " (and " + (empty.size() - 5) + " more)" : "") + " hold no images ("
                         + String.join(", ", Images.EXTENSIONS.stream().sorted().toList()) + ")");
+        }
+        if (!special.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "image folder " + root + ": skipped " + special.size() + " entries that are not "
+                    + "regular files (FIFOs, sockets, devices or dangling links): "
+                    + String.join(", ", special.subList(0, Math.min(5, special.size()))) + (special.size() > 5 ? ", ..." : ""));
         }
         if (!skip.isEmpty()) {
             String examples = String.join(", ", skip.subList(0, Math.min(5, skip.size())))
@@ -133,7 +140,9 @@ public final class ImageFolder implements Dataset {
                     + String.join(", ", Images.EXTENSIONS.stream().sorted().toList()) + ")");
         this.files = fileList.toArray(new String[0]);
         this.labels = labelList.stream().mapToInt(Integer::intValue).toArray();
-        this.skipped = List.copyOf(skip);
+        List<String> allSkipped = new ArrayList<>(skip);
+        allSkipped.addAll(special);
+        this.skipped = List.copyOf(allSkipped);
     }
 
     private static List<Path> list(Path dir) {
@@ -150,7 +159,7 @@ public final class ImageFolder implements Dataset {
      * Collects the image files under {@code root/rel} in torchvision's order: folders sorted by their path (as
      * {@code sorted(os.walk(...))} sorts tuples by their first element), files sorted by name within each.
      */
-    private static void walk(Path root, String rel, List<String> files, List<String> skipped, Set<Path> seen) {
+    private static void walk(Path root, String rel, List<String> files, List<String> skipped, List<String> special, Set<Path> seen) {
         List<String> dirs = new ArrayList<>();
         collectDirs(root, rel, dirs, seen);
         dirs.sort(CODE_POINT_ORDER); // paths as strings, '/' separated, like os.walk's roots
@@ -158,7 +167,9 @@ public final class ImageFolder implements Dataset {
             List<String> names = new ArrayList<>();
             for (Path p : list(root.resolve(d))) {
                 String n = p.getFileName().toString();
-                if (!n.startsWith(".") && !Files.isDirectory(p)) names.add(n);
+                if (n.startsWith(".") || Files.isDirectory(p)) continue;
+                if (Files.isRegularFile(p)) names.add(n);
+                else special.add(d + "/" + n);
             }
             names.sort(CODE_POINT_ORDER);
             for (String n : names) {

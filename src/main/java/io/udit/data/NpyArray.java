@@ -61,6 +61,9 @@ final class NpyArray {
     /** Reads a whole .npy file of at most {@code maxBytes} bytes. */
     static NpyArray read(Path file, long maxBytes) {
         byte[] b;
+        if (!Files.isRegularFile(file) && Files.exists(file)) {
+            throw new DataException(file + " is " + io.udit.engine.FileKinds.describe(file) + ", not a regular file");
+        }
         try {
             long size = Files.size(file);
             if (size > maxBytes)

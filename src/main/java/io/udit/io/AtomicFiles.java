@@ -1,5 +1,7 @@
 package io.udit.io;
 
+import io.udit.engine.FileKinds;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -19,7 +21,9 @@ import java.util.Set;
 /**
  * Atomic file replacement: write a temp file in the target's directory, fsync it, rename it over the target, then
  * fsync the directory (where the platform allows). If anything fails the previous file is left intact and the temp
- * file is deleted.
+ * file is deleted. Only a missing path or a regular file is replaced: a rename over a symlink, FIFO, device or
+ * directory would destroy something that is not ours (as root, {@code --out /dev/null} would replace /dev/null), so
+ * those are refused with a FileSystemException naming what the path is (exit 2 in the CLI).
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
@@ -37,7 +41,8 @@ public final class AtomicFiles {
         if (dir == null || !Files.isDirectory(dir)) {
             throw new NoSuchFileException(String.valueOf(dir), null, "directory of " + target + " does not exist");
         }
-        if (Files.isDirectory(abs)) throw new FileSystemException(target + ": is a directory");
+        String problem = FileKinds.outputProblem(abs);
+        if (problem != null) throw new FileSystemException(target.toString(), null, problem);
         String base = abs.getFileName().toString();
         if (base.length() > 100) base = base.substring(0, 100);
         Path tmp = Files.createTempFile(dir, "." + base + ".", ".tmp");

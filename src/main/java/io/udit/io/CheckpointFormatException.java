@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /** A weight/array file that is malformed, truncated, hostile or of an unsupported kind. The message names the file. */
-public class CheckpointFormatException extends IOException {
+public class CheckpointFormatException extends IOException implements io.udit.engine.UserMistake {
     private static final long serialVersionUID = 1L;
 
     public CheckpointFormatException(String message) {

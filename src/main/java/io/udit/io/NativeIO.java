@@ -1,6 +1,7 @@
 package io.udit.io;
 
 import io.udit.engine.Engine;
+import io.udit.engine.MemoryBudget;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.Scalar;
@@ -11,7 +12,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.management.ManagementFactory;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -29,34 +29,9 @@ final class NativeIO {
     /** Torch's own limit on dimensions. */
     static final int MAX_DIMS = 64;
 
-    private static final class Memory {
-        static final long TOTAL = totalMemory();
-    }
-
-    private static long totalMemory() {
-        String prop = System.getProperty("udit.io.maxTensorBytes");
-        if (prop != null) {
-            try {
-                return Long.parseLong(prop.trim());
-            } catch (NumberFormatException ignored) {
-                // fall back to physical memory
-            }
-        }
-        try {
-            java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-            if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
-                long total = sun.getTotalMemorySize();
-                if (total > 0) return total;
-            }
-        } catch (RuntimeException | LinkageError ignored) {
-            // unknown platform
-        }
-        return Long.MAX_VALUE;
-    }
-
-    /** Upper bound on the bytes a single file may make us allocate: the machine's physical memory. */
+    /** Upper bound on the bytes one input may make us allocate: the process-wide {@link MemoryBudget}. */
     static long maxBytes() {
-        return Memory.TOTAL;
+        return MemoryBudget.bytes();
     }
 
     /** Product of the dims, validated (no negatives, no overflow, at most 64 dims). */
@@ -90,7 +65,7 @@ final class NativeIO {
         }
     }
 
-    /** An uninitialised CPU tensor, after checking its size against the machine's memory. */
+    /** An uninitialised CPU tensor, after checking its size against the memory budget. */
     static Tensor allocate(Object file, String what, DType d, long[] shape) throws IOException {
         long bytes = nbytes(file, what, shape, d);
         checkBudget(file, what, bytes);
@@ -104,8 +79,8 @@ final class NativeIO {
 
     static void checkBudget(Object file, String what, long bytes) throws CheckpointFormatException {
         if (bytes < 0 || bytes > maxBytes()) {
-            throw CheckpointFormatException.of(file, what + " would need " + bytes + " bytes, more than this machine's memory ("
-                    + maxBytes() + " bytes)");
+            throw CheckpointFormatException.of(file, what + " would need " + (bytes < 0 ? "more than 8 EiB" : MemoryBudget.human(bytes))
+                    + ", more than the memory budget of " + MemoryBudget.human(maxBytes()) + " (" + MemoryBudget.DESCRIPTION + ")");
         }
     }
 

@@ -37,6 +37,9 @@ public final class Npz {
                     throw CheckpointFormatException.of(file, "npz entry '" + NativeIO.printable(e.getKey()) + "' is not an .npy array"
                             + (e.getKey().endsWith("data.pkl") ? " (this looks like a torch.save checkpoint)" : ""));
                 }
+                if (e.getKey().equals(".npy") || e.getKey().endsWith("/.npy")) {
+                    throw CheckpointFormatException.of(file, "npz entry '" + NativeIO.printable(e.getKey()) + "' has an empty array name");
+                }
                 arrays.add(e.getValue());
             }
             long total = 0;
@@ -45,6 +48,7 @@ public final class Npz {
             LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
             for (ZipEntry e : arrays) {
                 String name = e.getName().substring(0, e.getName().length() - 4);
+                TensorNames.checkRead(file, List.of(name));
                 out.put(name, readEntry(zip, e, file + "!" + NativeIO.printable(e.getName())));
             }
             return out;
@@ -84,6 +88,7 @@ public final class Npz {
 
     static void write(Path file, Map<String, Tensor> arrays, boolean forceZip64) throws IOException {
         Engine.init();
+        TensorNames.checkWrite(file, arrays.keySet());
         List<String> names = new ArrayList<>();
         List<Tensor> data = new ArrayList<>();
         List<byte[]> headers = new ArrayList<>();

@@ -45,6 +45,10 @@ public final class Safetensors {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             Header h = header(ch, size, file);
+            for (Info i : h.tensors) {
+                String problem = TensorNames.problem(i.name);
+                if (problem != null) throw CheckpointFormatException.of(file, problem);
+            }
             long total = 0;
             for (Info i : h.tensors) total += i.end - i.begin;
             NativeIO.checkBudget(file, "the tensors", total);
@@ -191,6 +195,7 @@ public final class Safetensors {
     /** Atomically writes the tensors (in map order) and optional string metadata. */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         Engine.init();
+        TensorNames.checkWrite(file, tensors.keySet());
         LinkedHashMap<String, Object> header = new LinkedHashMap<>();
         if (metadata != null && !metadata.isEmpty()) {
             LinkedHashMap<String, Object> m = new LinkedHashMap<>();

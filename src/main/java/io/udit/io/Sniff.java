@@ -1,5 +1,7 @@
 package io.udit.io;
 
+import io.udit.engine.FileKinds;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -19,7 +21,7 @@ final class Sniff {
     /** NoSuchFileException when absent, CheckpointFormatException when a directory or device. */
     static void requireRegularFile(Path file) throws IOException {
         if (!Files.exists(file)) throw new java.nio.file.NoSuchFileException(file.toString());
-        if (!Files.isRegularFile(file)) throw CheckpointFormatException.of(file, "not a regular file");
+        if (!Files.isRegularFile(file)) throw CheckpointFormatException.of(file, "is " + FileKinds.describe(file) + ", not a regular file");
     }
 
     static byte[] head(Path file, int n) throws IOException {

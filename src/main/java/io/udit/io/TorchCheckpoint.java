@@ -1,6 +1,7 @@
 package io.udit.io;
 
 import io.udit.engine.Engine;
+import io.udit.engine.MemoryBudget;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
 
@@ -8,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,6 +32,12 @@ public final class TorchCheckpoint {
     /** The largest data.pkl accepted. */
     public static final long MAX_PICKLE_BYTES = 1L << 30;
     static final int MAX_DEPTH = 200;
+    /**
+     * Tensors that are strided views (not plain reshapes) of their storage are copied out; together they may take the
+     * file's size plus this much. Honest checkpoints hold contiguous tensors; a stride-0 view of one element could
+     * otherwise turn a 400-byte file into gigabytes.
+     */
+    static final long VIEW_SLACK = 64L << 20;
 
     /** Reads the whole object tree of a torch.save file. */
     public static Object read(Path file) throws IOException {
@@ -46,7 +52,14 @@ public final class TorchCheckpoint {
      * entry {@code key} of a training checkpoint ({@code null}: "ema" when present, else "model", else "state_dict").
      */
     public static LinkedHashMap<String, Tensor> readStateDict(Path file, String key) throws IOException {
-        return stateDict(read(file), file, key);
+        return stateDictOf(read(file), file, key);
+    }
+
+    /** The state dict of an already read tree (see {@link #readStateDict}), with its names checked. */
+    public static LinkedHashMap<String, Tensor> stateDictOf(Object tree, Path file, String key) throws CheckpointFormatException {
+        LinkedHashMap<String, Tensor> sd = stateDict(tree, file, key);
+        TensorNames.checkRead(file, sd.keySet());
+        return sd;
     }
 
     /** True for a map whose keys are all strings and whose values are all tensors. */
@@ -133,18 +146,22 @@ public final class TorchCheckpoint {
         final HashMap<String, Tensor> storages = new HashMap<>();
         final IdentityHashMap<Object, Object> done = new IdentityHashMap<>();
         final IdentityHashMap<Object, Boolean> onPath = new IdentityHashMap<>();
+        /** Nodes each pickled object stands for once shared references are expanded (what a walker of the tree visits). */
+        final IdentityHashMap<Object, Long> expanded = new IdentityHashMap<>();
+        long maxExpanded;
         long allocated;
+        /** Bytes of tensors copied out of views, bounded by the file's own size plus {@link #VIEW_SLACK}. */
+        long copied;
+        long fileSize;
 
         Reader(Path file) {
             this.file = file;
         }
 
         Object read() throws IOException {
-            if (!Files.isRegularFile(file)) {
-                if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
-                throw CheckpointFormatException.of(file, "not a regular file");
-            }
+            Sniff.requireRegularFile(file);
             long size = Files.size(file);
+            fileSize = size;
             byte[] head = Sniff.head(file, 512);
             if (!Sniff.isZip(head)) {
                 if (Sniff.isLegacyTorch(head)) throw CheckpointFormatException.of(file, Sniff.LEGACY_TORCH);
@@ -157,6 +174,7 @@ public final class TorchCheckpoint {
             ZipEntry pklEntry = zip.entry(prefix + "data.pkl");
             byte[] pkl = zip.readAll(pklEntry, MAX_PICKLE_BYTES);
             Object top = new Unpickler(file, pkl, this::persistentLoad).load();
+            maxExpanded = Unpickler.WORK_PER_BYTE * pkl.length + (1 << 20);
             return materialize(top, 0);
         }
 
@@ -255,6 +273,7 @@ public final class TorchCheckpoint {
             if (depth > MAX_DEPTH) throw CheckpointFormatException.of(file, "object tree nested deeper than " + MAX_DEPTH);
             Object prev = done.get(o);
             if (prev != null) return prev;
+            long nodes = 1;
             if (onPath.containsKey(o)) throw CheckpointFormatException.of(file, "object tree contains a reference cycle");
             Object out;
             if (o instanceof Unpickler.TensorRef t) {
@@ -268,20 +287,42 @@ public final class TorchCheckpoint {
             } else if (o instanceof Map<?, ?> m) {
                 onPath.put(o, Boolean.TRUE);
                 LinkedHashMap<Object, Object> r = new LinkedHashMap<>();
-                for (Map.Entry<?, ?> e : m.entrySet()) r.put(materialize(e.getKey(), depth + 1), materialize(e.getValue(), depth + 1));
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    r.put(materialize(e.getKey(), depth + 1), materialize(e.getValue(), depth + 1));
+                    nodes = expand(nodes, e.getKey());
+                    nodes = expand(nodes, e.getValue());
+                }
                 onPath.remove(o);
                 out = r;
             } else if (o instanceof List<?> l) {
                 onPath.put(o, Boolean.TRUE);
                 ArrayList<Object> r = new ArrayList<>(l.size());
-                for (Object x : l) r.add(materialize(x, depth + 1));
+                for (Object x : l) {
+                    r.add(materialize(x, depth + 1));
+                    nodes = expand(nodes, x);
+                }
                 onPath.remove(o);
                 out = r;
             } else {
                 throw CheckpointFormatException.of(file, "unexpected object " + o.getClass().getSimpleName() + " in the pickle");
             }
             done.put(o, out);
+            expanded.put(o, nodes);
             return out;
+        }
+
+        /**
+         * Adds the expanded node count of a child: a list that holds the same memoised list twice counts it twice, so
+         * a DAG that a few hundred bytes describe but that would take 2^40 steps to walk (or print) is refused here.
+         */
+        private long expand(long nodes, Object child) throws CheckpointFormatException {
+            Long c = expanded.get(child);
+            long n = nodes + (c == null ? 1 : c);
+            if (n > maxExpanded) {
+                throw CheckpointFormatException.of(file, "object tree expands to more than " + maxExpanded
+                        + " nodes through shared references (a memoised object reused to amplify a small file?)");
+            }
+            return n;
         }
 
         private Tensor storage(Unpickler.StorageRef s) throws IOException {
@@ -311,7 +352,14 @@ public final class TorchCheckpoint {
             if (numel == numelOf(st) && r.offset() == 0 && contiguous(r.size(), r.stride())) {
                 return st.view(r.size());
             }
-            budget(what, NativeIO.nbytes(file, what, r.size(), d));
+            long bytes = NativeIO.nbytes(file, what, r.size(), d);
+            budget(what, bytes);
+            copied = bytes > Long.MAX_VALUE - copied ? Long.MAX_VALUE : copied + bytes;
+            if (copied > fileSize + VIEW_SLACK) {
+                throw CheckpointFormatException.of(file, what + " would occupy " + MemoryBudget.human(bytes) + " once materialised ("
+                        + "a view of " + MemoryBudget.human(numelOf(st) * d.size) + " of storage); views copied out of this file may take "
+                        + "at most its own size plus " + MemoryBudget.human(VIEW_SLACK) + " (" + MemoryBudget.human(fileSize + VIEW_SLACK) + ")");
+            }
             Tensor out = NativeIO.allocate(file, what, d, r.size());
             if (numel > 0) out.copy_(st.as_strided(r.size(), r.stride(), new LongOptional(r.offset())));
             return out;

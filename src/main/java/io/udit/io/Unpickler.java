@@ -26,9 +26,10 @@ final class Unpickler {
     /** Deepest tuple accepted as a dictionary key (hashing and checking a key recurse through it). */
     static final int MAX_KEY_DEPTH = 64;
     /**
-     * Element copies (collections built from marks, set/OrderedDict/Size arguments, encoded strings) allowed per pickle
-     * byte: an honest pickle copies each item a few times, a hostile one reuses a memoised list or string to make a
-     * small file cost unbounded time or memory.
+     * Work units allowed per pickle byte. Every allocation made on behalf of the pickle is charged: each element
+     * copied into a collection (marks, set/OrderedDict/Size arguments), each APPEND/SETITEM, each new container, memo
+     * entry and stack push, and each character or byte of a string, so the memory a pickle can make us hold is linear
+     * in its size. An honest pickle uses a few units per byte; a hostile one reuses memoised objects to amplify.
      */
     static final long WORK_PER_BYTE = 16;
 
@@ -111,8 +112,8 @@ final class Unpickler {
     private void charge(long n) throws CheckpointFormatException {
         work += n;
         if (work > maxWork) {
-            throw bad("pickle asks for more work than " + WORK_PER_BYTE + " element copies per byte of pickle ("
-                    + maxWork + "): a memoised object reused to amplify a small file?");
+            throw bad("pickle asks for more work than " + WORK_PER_BYTE + " units per byte of pickle ("
+                    + maxWork + " units): a memoised object reused to amplify a small file?");
         }
     }
 
@@ -216,6 +217,7 @@ final class Unpickler {
                     build(peek(), state);
                 }
                 case 's' -> { // SETITEM
+                    charge(1);
                     Object v = pop();
                     Object k = pop();
                     dictTarget().put(key(k), v);
@@ -224,14 +226,17 @@ final class Unpickler {
                     List<Object> items = popMark();
                     if (items.size() % 2 != 0) throw bad("SETITEMS with an odd number of items");
                     Map<Object, Object> m = dictTarget();
+                    charge(items.size());
                     for (int k = 0; k < items.size(); k += 2) m.put(key(items.get(k)), items.get(k + 1));
                 }
                 case 'a' -> { // APPEND
+                    charge(1);
                     Object v = pop();
                     listTarget().add(v);
                 }
                 case 'e', 0x90 -> { // APPENDS, ADDITEMS
                     List<Object> items = popMark();
+                    charge(items.size());
                     listTarget().addAll(items);
                 }
                 case 'J' -> push((long) i4());
@@ -295,6 +300,7 @@ final class Unpickler {
     // ---- stack ----
 
     private void push(Object o) throws CheckpointFormatException {
+        charge(1);
         if (stack.size() >= MAX_STACK) throw err("pickle stack exceeds " + MAX_STACK + " items");
         stack.add(o);
     }
@@ -388,6 +394,7 @@ final class Unpickler {
     // ---- memo ----
 
     private void memoPut(long idx) throws CheckpointFormatException {
+        charge(1);
         if (memo.size() >= MAX_MEMO && !memo.containsKey(idx)) throw err("pickle memo exceeds " + MAX_MEMO + " entries");
         memo.put(idx, peek());
     }
@@ -446,6 +453,7 @@ final class Unpickler {
 
     private byte[] take(int n) throws CheckpointFormatException {
         need(n);
+        charge(n);
         byte[] out = Arrays.copyOfRange(b, p, p + n);
         p += n;
         return out;
@@ -453,6 +461,7 @@ final class Unpickler {
 
     private String utf8(int n) throws CheckpointFormatException {
         need(n);
+        charge(n);
         try {
             // pickle writes lone surrogates as 3-byte sequences (surrogatepass); a strict decoder rejects them
             CharBuffer cb = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -466,6 +475,7 @@ final class Unpickler {
 
     private String latin1(int n) throws CheckpointFormatException {
         need(n);
+        charge(n);
         String s = new String(b, p, n, StandardCharsets.ISO_8859_1);
         p += n;
         return s;

@@ -1,6 +1,7 @@
 package io.udit.io;
 
 import io.udit.engine.Engine;
+import io.udit.engine.UserInputException;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -48,25 +49,33 @@ public final class WeightFiles {
      */
     public static LinkedHashMap<String, Tensor> readStateDict(Path file, String key) throws IOException {
         Engine.init();
-        return switch (detect(file)) {
+        LinkedHashMap<String, Tensor> sd = switch (detect(file)) {
             case TORCH -> TorchCheckpoint.readStateDict(file, key);
             case SAFETENSORS -> Safetensors.read(file);
             case NPZ -> Npz.read(file);
             case NPY -> throw CheckpointFormatException.of(file, "an .npy file holds a single array, not a state dict");
         };
+        TensorNames.checkRead(file, sd.keySet());
+        return sd;
     }
 
-    /** Writes a state dict in the format the extension names: .pt/.pth/.bin/.ckpt (torch), .safetensors, .npz. */
+    /** The format a file name's extension asks for: .pt/.pth/.bin/.ckpt (torch), .safetensors, .npz; else a user error. */
+    public static Format requireWritableFormat(Path file) {
+        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".pt") || name.endsWith(".pth") || name.endsWith(".bin") || name.endsWith(".ckpt")) return Format.TORCH;
+        if (name.endsWith(".safetensors")) return Format.SAFETENSORS;
+        if (name.endsWith(".npz")) return Format.NPZ;
+        throw new UserInputException(file + ": unknown weight file extension (use .pt, .pth, .bin, .ckpt, .safetensors or .npz)");
+    }
+
+    /** Writes a state dict in the format the extension names (see {@link #requireWritableFormat}). */
     public static void writeStateDict(Path file, Map<String, Tensor> stateDict) throws IOException {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".pt") || name.endsWith(".pth") || name.endsWith(".bin") || name.endsWith(".ckpt")) {
-            TorchCheckpointWriter.write(file, new LinkedHashMap<>(stateDict));
-        } else if (name.endsWith(".safetensors")) {
-            Safetensors.write(file, stateDict, null);
-        } else if (name.endsWith(".npz")) {
-            Npz.write(file, stateDict);
-        } else {
-            throw new IllegalArgumentException(file + ": unknown weight file extension (use .pt, .pth, .bin, .ckpt, .safetensors or .npz)");
+        Format f = requireWritableFormat(file);
+        TensorNames.checkWrite(file, stateDict.keySet());
+        switch (f) {
+            case TORCH -> TorchCheckpointWriter.write(file, new LinkedHashMap<>(stateDict));
+            case SAFETENSORS -> Safetensors.write(file, stateDict, null);
+            default -> Npz.write(file, stateDict);
         }
     }
 

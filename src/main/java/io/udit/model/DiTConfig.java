@@ -20,17 +20,22 @@ public record DiTConfig(
 
     public DiTConfig {
         List<String> problems = new ArrayList<>();
-        if (patchSize <= 0 || inputSize <= 0 || inputSize % patchSize != 0) {
+        ConfigBounds.range(problems, "input_size", inputSize, 1, ConfigBounds.MAX_INPUT_SIZE);
+        ConfigBounds.range(problems, "patch_size", patchSize, 1, Math.max(1, inputSize));
+        ConfigBounds.range(problems, "in_channels", inChannels, 1, ConfigBounds.MAX_CHANNELS);
+        ConfigBounds.range(problems, "hidden_size", hiddenSize, 4, ConfigBounds.MAX_HIDDEN);
+        ConfigBounds.range(problems, "num_heads", numHeads, 1, ConfigBounds.MAX_HEADS);
+        ConfigBounds.range(problems, "depth", depth, 0, ConfigBounds.MAX_DIT_DEPTH);
+        ConfigBounds.range(problems, "num_classes", numClasses, 1, ConfigBounds.MAX_CLASSES);
+        ConfigBounds.ratio(problems, mlpRatio);
+        if (!problems.isEmpty()) throw new IllegalArgumentException("invalid DiT config: " + String.join("; ", problems));
+        if (inputSize % patchSize != 0) {
             problems.add("input_size must be a positive multiple of patch_size");
         }
-        if (hiddenSize <= 0 || numHeads <= 0 || hiddenSize % numHeads != 0) problems.add("hidden_size must be divisible by num_heads");
+        if (hiddenSize % numHeads != 0) problems.add("hidden_size must be divisible by num_heads");
         if (hiddenSize % 4 != 0) problems.add("hidden_size must be divisible by 4 (2-D sin-cos position table)");
-        if (depth < 0) problems.add("depth must be non-negative");
-        if (inChannels <= 0) problems.add("in_channels must be positive");
-        if (numClasses <= 0) problems.add("num_classes must be positive");
         if (!(classDropoutProb >= 0 && classDropoutProb < 1)) problems.add("class_dropout_prob must be in [0, 1)");
-        if (!(mlpRatio > 0) || !Double.isFinite(mlpRatio)) problems.add("mlp_ratio must be a finite positive number");
-        else if ((double) hiddenSize * mlpRatio >= Integer.MAX_VALUE) problems.add("mlp_ratio x hidden_size must fit in an int");
+        if ((int) (hiddenSize * mlpRatio) < 1) problems.add("mlp_ratio x hidden_size must be at least 1");
         if (!problems.isEmpty()) throw new IllegalArgumentException("invalid DiT config: " + String.join("; ", problems));
     }
 
@@ -99,6 +104,7 @@ public record DiTConfig(
 
     @Override
     public Backbone build(long seed) {
+        ConfigBounds.checkMemory(this);
         return new DiT(this, seed);
     }
 }

@@ -42,7 +42,7 @@ public final class ModelConfigs {
         ModelConfig c = NAMED.get(name);
         if (c == null) {
             for (var e : NAMED.entrySet()) if (e.getKey().equalsIgnoreCase(name)) return e.getValue();
-            throw new IllegalArgumentException("unknown model '" + name + "'; valid names: " + String.join(", ", names()));
+            throw new IllegalArgumentException("unknown model " + quote(name) + "; valid names: " + String.join(", ", names()));
         }
         return c;
     }
@@ -67,12 +67,14 @@ public final class ModelConfigs {
         Set<String> allowed = switch (family) {
             case "udit", "u-dit" -> UDIT_KEYS;
             case "dit" -> DIT_KEYS;
-            default -> throw new IllegalArgumentException("family must be \"udit\" or \"dit\", got \"" + family + "\"");
+            default -> throw new IllegalArgumentException("family must be \"udit\" or \"dit\", got " + quote(family));
         };
         Set<String> unknown = new TreeSet<>(map.keySet());
         unknown.removeAll(allowed);
         if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("unknown " + family + " config field(s): " + unknown + "; allowed: " + new TreeSet<>(allowed));
+            List<String> shown = unknown.stream().limit(10).map(ModelConfigs::quote).toList();
+            throw new IllegalArgumentException("unknown " + family + " config field(s): " + shown + (unknown.size() > 10 ? " and " + (unknown.size() - 10) + " more" : "")
+                    + "; allowed: " + new TreeSet<>(allowed));
         }
         if (allowed == DIT_KEYS) {
             DiTConfig b = base instanceof DiTConfig d ? d : base == null ? DiTConfig.named(28, 1152, 16, 2) : null;
@@ -173,7 +175,7 @@ public final class ModelConfigs {
 
     private static int exactInt(Number n, String key) {
         double d = n.doubleValue();
-        if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) return fail(key + " must be an integer, got " + n);
+        if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) return fail(key + " must be an integer in the int range, got " + n);
         return (int) d;
     }
 
@@ -192,8 +194,16 @@ public final class ModelConfigs {
         return fail(key + " must be true/false (or 0/1), got " + quote(v));
     }
 
-    private static String quote(Object v) {
-        return v instanceof String s ? "\"" + s + "\"" : String.valueOf(v);
+    /**
+     * A bounded rendering of a config value for messages: strings (cut at 60 characters) and numbers as they are,
+     * containers by kind and size only (a value read from a checkpoint can be a DAG that would take 2^40 steps to print).
+     */
+    static String quote(Object v) {
+        if (v instanceof String s) return "\"" + (s.length() > 60 ? s.substring(0, 60) + "..." : s) + "\"";
+        if (v == null || v instanceof Number || v instanceof Boolean) return String.valueOf(v);
+        if (v instanceof java.util.List<?> l) return "a list of " + l.size() + " items";
+        if (v instanceof Map<?, ?> m) return "a dict of " + m.size() + " entries";
+        return "a " + v.getClass().getSimpleName();
     }
 
     private static <T> T fail(String message) {

@@ -62,26 +62,33 @@ public record UDiTConfig(
                                  double mlpRatio, int numClasses, double classDropoutProb, FfnType ffn,
                                  PositionType position, int kernel, List<Integer> downFactor, int unshuffle) {
         List<String> problems = new ArrayList<>();
-        if (inChannels <= 0) problems.add("in_channels must be positive");
-        if (hiddenSize <= 0 || hiddenSize % 2 != 0) problems.add("hidden_size must be positive and even");
-        if (numHeads <= 0 || hiddenSize % numHeads != 0) problems.add("hidden_size must be divisible by num_heads");
-        if (numClasses <= 0) problems.add("num_classes must be positive");
+        ConfigBounds.range(problems, "input_size", inputSize, 1, ConfigBounds.MAX_INPUT_SIZE);
+        ConfigBounds.range(problems, "in_channels", inChannels, 1, ConfigBounds.MAX_CHANNELS);
+        ConfigBounds.range(problems, "hidden_size", hiddenSize, 2, ConfigBounds.MAX_HIDDEN);
+        ConfigBounds.range(problems, "num_heads", numHeads, 1, ConfigBounds.MAX_HEADS);
+        ConfigBounds.range(problems, "num_classes", numClasses, 1, ConfigBounds.MAX_CLASSES);
+        if (!problems.isEmpty()) throw new IllegalArgumentException("invalid U-DiT config: " + String.join("; ", problems));
+        if (hiddenSize % 2 != 0) problems.add("hidden_size must be even");
+        if (hiddenSize % numHeads != 0) problems.add("hidden_size must be divisible by num_heads");
         if (!(classDropoutProb >= 0 && classDropoutProb < 1)) problems.add("class_dropout_prob must be in [0, 1)");
-        if (depth.size() != 5 || depth.stream().anyMatch(d -> d < 0)) {
-            problems.add("depth must list 5 non-negative block counts (encoder 1, encoder 2, latent, decoder 2, decoder 1)");
+        if (depth.size() != 5 || depth.stream().anyMatch(d -> d < 0 || d > ConfigBounds.MAX_LEVEL_DEPTH)) {
+            problems.add("depth must list 5 block counts in 0.." + ConfigBounds.MAX_LEVEL_DEPTH
+                    + " (encoder 1, encoder 2, latent, decoder 2, decoder 1)");
         }
-        if (downFactor.size() != 5 || downFactor.stream().anyMatch(f -> f < 1)) {
-            problems.add("down_factor must be a positive int or a list of 5");
+        if (downFactor.size() != 5 || downFactor.stream().anyMatch(f -> f < 1 || f > ConfigBounds.MAX_DOWN_FACTOR)) {
+            problems.add("down_factor must be an int in 1.." + ConfigBounds.MAX_DOWN_FACTOR + " or a list of 5");
         }
         if (unshuffle < 1 || unshuffle > 16) problems.add("pixel_unshuffle must be in 1..16, got " + unshuffle);
         else if (inputSize <= 0 || inputSize % (4 * unshuffle) != 0) {
             problems.add(unshuffle == 1 ? "input_size must be a positive multiple of 4"
                     : "input_size must be a positive multiple of 4 x pixel_unshuffle = " + 4 * unshuffle);
         }
-        if (kernel < 0 || (kernel > 0 && kernel % 2 == 0)) problems.add("downsampler kernel must be odd (dwconv3, dwconv5, ...) or none");
+        if (kernel < 0 || kernel > ConfigBounds.MAX_KERNEL || (kernel > 0 && kernel % 2 == 0)) {
+            problems.add("downsampler kernel must be odd and at most " + ConfigBounds.MAX_KERNEL + " (dwconv3, dwconv5, ...) or none, got " + kernel);
+        }
+        ConfigBounds.ratio(problems, mlpRatio);
         int hidden = (int) (hiddenSize * mlpRatio);
-        if (!(mlpRatio > 0) || !Double.isFinite(mlpRatio) || hidden <= 0) problems.add("mlp_ratio must be a finite positive number");
-        else if (4.0 * hiddenSize * mlpRatio >= Integer.MAX_VALUE) problems.add("mlp_ratio x 4 x hidden_size must fit in an int");
+        if (problems.isEmpty() && hidden <= 0) problems.add("mlp_ratio x hidden_size must be at least 1");
         if (ffn == FfnType.REP && hidden % 2 != 0) problems.add("the rep FFN needs an even hidden width");
         if (problems.isEmpty()) {
             int grid = inputSize / unshuffle;
@@ -235,6 +242,7 @@ public record UDiTConfig(
 
     @Override
     public Backbone build(long seed) {
+        ConfigBounds.checkMemory(this);
         return new UDiT(this, seed);
     }
 }

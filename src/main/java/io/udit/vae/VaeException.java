@@ -5,7 +5,7 @@ package io.udit.vae;
  * latents that do not fit the VAE. The message names the file or key and says what is wrong; the CLI prints it and
  * exits with code 2.
  */
-public class VaeException extends IllegalArgumentException {
+public class VaeException extends IllegalArgumentException implements io.udit.engine.UserMistake {
     private static final long serialVersionUID = 1L;
 
     public VaeException(String message) {

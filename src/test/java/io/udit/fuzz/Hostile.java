@@ -116,6 +116,12 @@ final class Hostile {
                 CFE, "entry holds only 4096 bytes"));
         out.add(c("tensor-negative-size", new Pk().tensor("FloatStorage", "0", 16, 0, new long[] {-4}, new long[] {1}).stop(),
                 CFE, "negative dimension"));
+        // issue 17: a stride-0 view of one float that becomes 2 GiB; a list DAG (memo GET + APPEND) with 2^40 leaves
+        out.add(c("tensor-stride0-2GiB", new Pk().tensor("FloatStorage", "0", 1, 0, new long[] {1L << 29}, new long[] {0}).stop(),
+                CFE, "2.0 GiB"));
+        Pk dag = new Pk().op(']').op('q', 0).op('0');
+        for (int i = 1; i <= 40; i++) dag.op(']').op('q', i).op('h', i - 1).op('a').op('h', i - 1).op('a').op('0');
+        out.add(c("list-dag-2^40", dag.op('h', 40).stop(), CFE, "shared references"));
         out.add(c("tensor-wrong-dtype", new Pk().tensor("ComplexDoubleStorage", "0", 16, 0, new long[] {4}, new long[] {1}).stop(),
                 CFE, "forbidden global 'torch.ComplexDoubleStorage'"));
         return out;
@@ -157,6 +163,12 @@ final class Hostile {
         byte[] pkl = new Pk().tensor("ByteStorage", "0", inner.length, 0, new long[] {inner.length}, new long[] {1}).stop();
         out.add(c("nested-zip-storage", zip(false, "archive/data.pkl", pkl, "archive/data/0", inner), null, null));
         out.add(c("empty-zip", zip(false), CFE, "no data.pkl"));
+        // issue 17's whole files: a list DAG in the args, stride-0 tensors, args asking for an absurd downsampler (the
+        // parser accepts that one: the config check refuses it, see HostileCliTest)
+        out.add(c("args-list-dag", HostileFiles.dagArgsCheckpoint(), CFE, "shared references"));
+        out.add(c("stride0-x1", HostileFiles.strideZero(1), CFE, "2.0 GiB"));
+        out.add(c("stride0-x3", HostileFiles.strideZero(3), CFE, "2.0 GiB"));
+        out.add(c("args-dwconv999", HostileFiles.argsCheckpoint("dwconv999"), null, null));
         // records pointing past the end of the file (java.util.zip throws a bare EOFException for these; found by fuzzing)
         byte[] ok = zip(false, "archive/data.pkl", none);
         byte[] comment = ok.clone();
@@ -193,6 +205,7 @@ final class Hostile {
         out.add(c("metadata-not-string", safetensors("{\"__metadata__\":{\"k\":1}}", new byte[0]), CFE, "not a string"));
         out.add(c("nul-in-name", safetensors("{\"a\\u0000\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", new byte[] {1}), null, null));
         out.add(c("bool-bytes", safetensors("{\"a\":{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[0,2]}}", new byte[] {1, 7}), CFE, "other than 0 and 1"));
+        out.add(c("lone-surrogate-names", HostileFiles.safetensorsNamed("\\ud800", "\\ud801"), CFE, "not valid Unicode"));
         out.add(c("invalid-utf8", safetensors("{\"\u00ff\":1}", new byte[0]), null, null));
         return out;
     }
@@ -282,6 +295,11 @@ final class Hostile {
         out.add(c("unknown-model", ascii("{\"model\": \"../../etc/passwd\"}"), IAE, "unknown model"));
         out.add(c("not-object", ascii("[]"), IAE, "expected a JSON object"));
         out.add(c("deep", repeat("[", 10_000), IAE, "nested deeper than"));
+        out.add(c("dwconv9999", ascii("{\"downsampler\": \"dwconv9999\"}"), IAE, "downsampler"));
+        out.add(c("hidden-1e9-mlp-half", ascii("{\"hidden_size\": 1000000000, \"mlp_ratio\": 0.5, \"num_heads\": 1}"), IAE, "hidden_size"));
+        out.add(c("in-channels-2^30", ascii("{\"model\": \"U-DiT-S\", \"in_channels\": 1073741824}"), IAE, "in_channels"));
+        out.add(c("dit-patch-larger-than-input", ascii("{\"family\": \"dit\", \"input_size\": 4, \"patch_size\": 1000000}"), IAE, "patch_size"));
+        out.add(c("num-classes-2^31", ascii("{\"num_classes\": 2147483647}"), IAE, "num_classes"));
         return out;
     }
 

@@ -356,7 +356,7 @@ class TorchCheckpointTest {
                 {"FloatStorage", 6L, -1L, new long[] {2}, new long[] {1}, "negative storage offset"},
                 {"FloatStorage", 6L, 1L, new long[] {2, 3}, new long[] {3, 1}, "reaches element 6 but the storage holds only 6"},
                 {"FloatStorage", 6L, 0L, new long[] {1L << 40, 1L << 20}, new long[] {1, 1}, "reaches element"},
-                {"FloatStorage", 6L, 0L, new long[] {1L << 40, 1L << 20}, new long[] {0, 0}, "more than this machine's memory"},
+                {"FloatStorage", 6L, 0L, new long[] {1L << 40, 1L << 20}, new long[] {0, 0}, "more than the memory budget"},
                 {"FloatStorage", 6L, 0L, new long[] {Long.MAX_VALUE, 2}, new long[] {0, 0}, "overflows 64 bits"},
                 {"FloatStorage", 6L, 0L, new long[] {2, 3}, new long[] {3}, "differ in length"},
                 {"ComplexFloatStorage", 3L, 0L, new long[] {3}, new long[] {1}, "forbidden global 'torch.ComplexFloatStorage'"},
