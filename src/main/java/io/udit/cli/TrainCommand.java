@@ -171,8 +171,9 @@ public final class TrainCommand implements Callable<Integer> {
             throw new UserError(e.getMessage(), e);
         }
         RunFolder.Start start = resume ? RunFolder.Start.RESUME : overwrite ? RunFolder.Start.OVERWRITE : RunFolder.Start.NEW;
-        // the folder is ours before its config is read; the trainer closes it
-        RunFolder folder = runDir != null && env.isMain() ? RunFolder.open(runDir, start) : null;
+        // a run to resume is ours before its config is read (the trainer closes it); a new run's folder is made only
+        // once every setting has been checked
+        RunFolder folder = resume && runDir != null && Files.isDirectory(runDir) && env.isMain() ? RunFolder.open(runDir, start) : null;
         Trainer trainer;
         try {
             trainer = prepare(start, env);
@@ -205,6 +206,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** The run config from defaults, run file or saved config, and flags; the data; the trainer. */
     private Trainer prepare(RunFolder.Start start, DistEnv env) throws IOException {
+        Checks.inRange("--resolution", resolution, 1, 1 << 14);
         RunConfig base = baseConfig();
         String dataSpec = data != null ? data : base != null ? base.data() : null;
         if (dataSpec == null) {

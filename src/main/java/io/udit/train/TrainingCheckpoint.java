@@ -67,11 +67,8 @@ public final class TrainingCheckpoint {
         if (!(map.get("opt") instanceof Tensor opt) || opt.scalar_type().intern() != ScalarType.Byte || opt.dim() != 1) {
             throw CheckpointFormatException.of(file, "no udit optimizer state ('opt' must be a 1-d uint8 tensor); cannot resume exactly");
         }
-        if (!(map.get("checksum") instanceof String recorded)) throw CheckpointFormatException.of(file, "udit checkpoint without a checksum");
-        String actual = Checksums.of(m, e, opt, step);
-        if (!recorded.equals(actual)) {
-            throw CheckpointFormatException.of(file, "checksum mismatch (recorded " + recorded + ", content " + actual + "): the file is corrupted");
-        }
+        if (!CheckpointVerification.hasChecksum(map)) throw CheckpointFormatException.of(file, "udit checkpoint without a checksum");
+        CheckpointVerification.verify(file, map);
         model.loadStateDict(m);
         ema.loadStateDict(e);
         if (optimizer != null) {

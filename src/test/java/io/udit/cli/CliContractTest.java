@@ -95,11 +95,23 @@ class CliContractTest {
         t.add(new Row("--nproc-per-node", List.of("-1", "0", "100000", "99999999999", "abc"), concat(new String[] {"launch", "--nproc-per-node", "@"}, Arrays.copyOfRange(launch, 1, launch.length))));
         t.add(new Row("--master-port", List.of("-1", "0", "70000", "abc"), concat(new String[] {"launch", "--master-port", "@"}, Arrays.copyOfRange(launch, 1, launch.length))));
         t.add(new Row("--grace", List.of("-1", "99999999999", "abc"), concat(new String[] {"launch", "--grace", "@"}, Arrays.copyOfRange(launch, 1, launch.length))));
-        // train: the lead owns TrainCommand; non-finite values are refused by the shared number parsing of Main
+        // train: every number is checked by the run config before the data or the model is touched
         String[] train = {"train", "--data", "synthetic", "--config", c, "--run-dir", tmp.resolve("run").toString()};
-        for (String opt : List.of("--lr", "--ema", "--grad-clip", "--min-snr", "--weight-decay")) {
-            t.add(new Row(opt, List.of("NaN", "Infinity", "-Infinity"), with(train, opt)));
+        t.add(new Row("--lr", List.of("NaN", "Infinity", "-Infinity", "0", "-1", "abc"), with(train, "--lr")));
+        t.add(new Row("--ema", List.of("NaN", "Infinity", "-Infinity", "1", "1.5", "-0.1"), with(train, "--ema")));
+        for (String opt : List.of("--grad-clip", "--min-snr", "--weight-decay")) {
+            t.add(new Row(opt, List.of("NaN", "Infinity", "-Infinity", "-1", "abc"), with(train, opt)));
         }
+        for (String opt : List.of("--steps", "--batch", "--log-every", "--keep", "--preview-steps", "--preview-per-class")) {
+            t.add(new Row(opt, List.of("-1", "99999999999999999999", "abc"), with(train, opt)));
+        }
+        t.add(new Row("--batch", List.of("0", "2000000000"), with(train, "--batch")));
+        t.add(new Row("--preview-steps", List.of("0"), with(train, "--preview-steps")));
+        t.add(new Row("--preview-sampler", List.of("bogus", "dopri5"), with(train, "--preview-sampler")));
+        t.add(new Row("--objective", List.of("bogus"), with(train, "--objective")));
+        t.add(new Row("--flow-path", List.of("bogus"), concat(train, "--objective", "flow", "--flow-path", "@")));
+        t.add(new Row("--timesteps", List.of("bogus", "logit-normal:x:1", "logit-normal:0:-1"), concat(train, "--objective", "flow", "--timesteps", "@")));
+        t.add(new Row("--resolution", List.of("0", "-3", "99999999"), with(train, "--resolution")));
         t.add(new Row("--config", BAD_SPECIAL, "train", "--data", "synthetic", "--config", "@", "--run-dir", tmp.resolve("run").toString()));
         return t;
     }
