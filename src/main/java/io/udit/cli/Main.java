@@ -55,10 +55,35 @@ public final class Main implements Runnable {
                 commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + message(ex));
                 return 3;
             }
+            if (isOutOfMemory(ex)) {
+                commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + outOfMemory(ex));
+                return 2;
+            }
             commandLine.getErr().println("udit " + commandLine.getCommandName() + ": internal error: " + oneLine(ex) + CrashReports.write(ex));
             return 1;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) { // picocli passes Errors through
+            System.err.println("udit: " + outOfMemory(e));
+            return 2;
+        }
+    }
+
+    /** Java heap or JavaCPP's native limit exhausted, or libtorch's allocator refusing an allocation. */
+    static boolean isOutOfMemory(Throwable ex) {
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof OutOfMemoryError || String.valueOf(t.getMessage()).contains("can't allocate memory")) return true;
+        }
+        return false;
+    }
+
+    /** One line naming the limit that was hit and the remedies. */
+    static String outOfMemory(Throwable ex) {
+        String nativeCap = System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes");
+        return "out of memory (" + oneLine(ex.getMessage()) + "); limits: Java heap " + (Runtime.getRuntime().maxMemory() >> 20)
+                + " MB, process " + (nativeCap != null ? nativeCap : "JavaCPP's default") + ". Use a smaller --batch or --micro-batch,"
+                + " or raise the limit with UDIT_MAX_MEMORY (e.g. 16g)";
     }
 
     /** A user mistake: exit 2. {@link io.udit.engine.UserMistake} by type; IO failures on files the user named. */
