@@ -8,6 +8,10 @@ import io.udit.model.Backbone;
 import io.udit.model.ConfigBounds;
 import io.udit.model.ModelConfig;
 import io.udit.model.ModelConfigs;
+import io.udit.transport.FlowPath;
+import io.udit.transport.LossWeight;
+import io.udit.transport.Prediction;
+import io.udit.transport.Transport;
 import io.udit.train.CheckpointVerification;
 import org.bytedeco.pytorch.Tensor;
 
@@ -30,6 +34,34 @@ public final class ModelFiles {
         /** The noise schedule recorded by the run ("linear" when absent, as for every reference checkpoint). */
         public String noiseSchedule() {
             return args != null && args.get("noise_schedule") instanceof String s ? s : "linear";
+        }
+
+        /**
+         * The flow-matching objective the model was trained with, or null for a DDPM model: a udit run with
+         * {@code "objective": "flow"}, or a SiT checkpoint (its args carry {@code path_type}, {@code prediction},
+         * {@code loss_weight}, {@code train_eps}, {@code sample_eps}).
+         */
+        public Transport transport() {
+            if (args == null) return null;
+            Map<?, ?> f;
+            if ("flow".equals(args.get("objective")) && args.get("flow") instanceof Map<?, ?> m) {
+                f = m;
+                return transport(f.get("path"), f.get("prediction"), f.get("loss_weight"), f.get("train_eps"), f.get("sample_eps"));
+            }
+            if (args.get("path_type") instanceof String) {
+                return transport(args.get("path_type"), args.get("prediction"), args.get("loss_weight"), args.get("train_eps"), args.get("sample_eps"));
+            }
+            return null;
+        }
+
+        private static Transport transport(Object path, Object prediction, Object weight, Object trainEps, Object sampleEps) {
+            try {
+                return Transport.create(FlowPath.parse(String.valueOf(path)), Prediction.parse(prediction == null ? "velocity" : String.valueOf(prediction)),
+                        LossWeight.parse(weight == null ? null : String.valueOf(weight)),
+                        trainEps instanceof Number n ? n.doubleValue() : null, sampleEps instanceof Number n ? n.doubleValue() : null);
+            } catch (IllegalArgumentException e) {
+                throw new UserInputException("the flow-matching settings recorded in the checkpoint are invalid: " + e.getMessage(), e);
+            }
         }
     }
 
@@ -86,6 +118,16 @@ public final class ModelFiles {
         return new Loaded(model, config, source, args);
     }
 
+    /** Whether a DiT-layout checkpoint's final layer predicts 2 x 4 latent channels (a learned variance) per patch pixel. */
+    private static boolean learnsSigma(Map<?, ?> tree) {
+        Object sd = tree.get("ema") instanceof Map<?, ?> e ? e : tree.get("model");
+        if (sd instanceof Map<?, ?> m && m.get("final_layer.linear.weight") instanceof Tensor w && m.get("x_embedder.proj.weight") instanceof Tensor x) {
+            long inChannels = x.size(1), patchArea = x.size(2) * x.size(3);
+            return w.size(0) == 2 * inChannels * patchArea;
+        }
+        return true;
+    }
+
     /** The model config recorded in a checkpoint's "args", or null; a recorded config that is invalid is refused naming the file. */
     @SuppressWarnings("unchecked")
     static ModelConfig configFromArgs(Path file, Object tree) {
@@ -100,7 +142,9 @@ public final class ModelFiles {
         }
         if (model instanceof String name) { // the reference's train.py: --model U-DiT-B --image-size 256 --num-classes 1000
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("model", name);
+            // SiT's networks are DiT's (SiT-XL/2 = DiT-XL/2); whether they learned a variance shows in the final layer
+            m.put("model", name.startsWith("SiT-") ? "DiT-" + name.substring(4) : name);
+            if (name.startsWith("SiT-")) m.put("learn_sigma", learnsSigma(map));
             if (args.get("image_size") instanceof Long size) m.put("input_size", size / 8);
             if (args.get("num_classes") instanceof Long k) m.put("num_classes", k);
             try {

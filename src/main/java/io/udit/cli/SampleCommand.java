@@ -48,10 +48,13 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--per-class", defaultValue = "8", description = "Images per class (default ${DEFAULT-VALUE}).")
     int perClass;
 
-    @Option(names = "--sampler", defaultValue = "dpm++", description = "ddpm, ddim, dpm++ (DPM-Solver++ 2M) or dpm++sde (its stochastic form, SDE-DPM-Solver++ 2M; default ${DEFAULT-VALUE}).")
+    @Option(names = "--sampler", paramLabel = "NAME", description = "DDPM models: ddpm, ddim, dpm++ (DPM-Solver++ 2M, the default) or dpm++sde"
+            + " (its stochastic form). Flow models: the ODE methods dopri5 (the default, adaptive, as SiT), euler, midpoint, rk4, heun2, or"
+            + " the SDE methods sde-euler, sde-heun.")
     String sampler;
 
-    @Option(names = "--steps", description = "Sampler steps (default: 250 ddpm, 50 ddim, 25 dpm++ and dpm++sde).")
+    @Option(names = "--steps", description = "Sampler steps (default: 250 ddpm, 50 ddim, 25 dpm++ and dpm++sde); flow samplers:"
+            + " grid points, as SiT's num_steps (default 250).")
     Integer steps;
 
     @Option(names = "--eta", defaultValue = "0", description = "DDIM eta (default ${DEFAULT-VALUE}).")
@@ -65,6 +68,34 @@ public final class SampleCommand implements Callable<Integer> {
     String cfgMode;
 
     @Option(names = "--seed", defaultValue = "0") long seed;
+
+    @Option(names = "--guidance-interval", split = ",", paramLabel = "LO,HI",
+            description = "Guide only where the normalised time s (0 = noise, 1 = data) is in [LO, HI] (Kynkaenniemi et al. 2024;"
+                    + " default 0,1 = everywhere). DDPM timestep i has s = 1 - (i+1)/1000.")
+    List<Double> guidanceInterval;
+
+    @Option(names = "--atol", paramLabel = "X", description = "Flow models, dopri5: absolute tolerance (default 1e-6, as SiT).")
+    Double atol;
+
+    @Option(names = "--rtol", paramLabel = "X", description = "Flow models, dopri5: relative tolerance (default 1e-3, as SiT).")
+    Double rtol;
+
+    @Option(names = "--timestep-shift", paramLabel = "X", description = "Flow models: shift of the time grid, t' = t / (shift - (shift - 1) t);"
+            + " above 1 puts more steps near the noise end (default 1 = SiT's uniform grid).")
+    Double timestepShift;
+
+    @Option(names = "--diffusion-form", paramLabel = "NAME", description = "Flow SDE samplers: constant, SBDM, sigma (default), linear,"
+            + " decreasing or increasing-decreasing.")
+    String diffusionForm;
+
+    @Option(names = "--diffusion-norm", paramLabel = "X", description = "Flow SDE samplers: scale of the diffusion (default 1).")
+    Double diffusionNorm;
+
+    @Option(names = "--last-step", paramLabel = "NAME", description = "Flow SDE samplers: Mean (default), Tweedie, Euler or None.")
+    String lastStep;
+
+    @Option(names = "--last-step-size", paramLabel = "X", description = "Flow SDE samplers: size of the last step (default 0.04).")
+    Double lastStepSize;
 
     @Option(names = "--noise-schedule", description = "linear, cosine or cosine-shiftK (default: what the checkpoint recorded, else linear).")
     String schedule;
@@ -98,6 +129,30 @@ public final class SampleCommand implements Callable<Integer> {
         Checks.inRange("--cfg-scale", cfgScale, 0, 1000);
         Checks.inRange("--nproc-per-node", nprocPerNode, 1, 1024);
         decodeOptions.check();
+        if (atol != null) Checks.inRange("--atol", atol, 1e-30, 0.5);
+        if (rtol != null) Checks.inRange("--rtol", rtol, 1e-30, 0.5);
+        if (timestepShift != null) Checks.inRange("--timestep-shift", timestepShift, 1e-3, 1000);
+        if (diffusionNorm != null) Checks.inRange("--diffusion-norm", diffusionNorm, 0, 1000);
+        if (lastStepSize != null) Checks.inRange("--last-step-size", lastStepSize, 1e-6, 0.5);
+        if (guidanceInterval != null) {
+            if (guidanceInterval.size() != 2) throw new UserError("--guidance-interval takes two numbers LO,HI, got " + guidanceInterval.size());
+            Checks.inRange("--guidance-interval", guidanceInterval.get(0), 0, 1);
+            Checks.inRange("--guidance-interval", guidanceInterval.get(1), guidanceInterval.get(0), 1);
+        }
+        if (diffusionForm != null) {
+            try {
+                io.udit.transport.DiffusionForm.parse(diffusionForm);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--diffusion-form: " + e.getMessage(), e);
+            }
+        }
+        if (lastStep != null) {
+            try {
+                io.udit.transport.LastStep.parse(lastStep);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--last-step: " + e.getMessage(), e);
+            }
+        }
         if (classes != null) for (long k : classes) Checks.inRange("--classes", k, 0, ConfigBounds.MAX_CLASSES - 1);
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new UserError("--out " + out + " is " + FileKinds.describe(out) + ", not a directory (the output folder for grid.png and samples.npz)");
@@ -124,7 +179,9 @@ public final class SampleCommand implements Callable<Integer> {
         List<Long> cls = classes != null ? classes : range(c.numClasses());
         long[] labels = new long[cls.size() * perClass];
         for (int i = 0; i < cls.size(); i++) for (int j = 0; j < perClass; j++) labels[i * perClass + j] = cls.get(i);
-        int s = steps != null ? steps : switch (sampler) { case "ddpm" -> 250; case "ddim" -> 50; default -> 25; };
+        io.udit.transport.Transport transport = loaded.transport();
+        String samplerName = sampler != null ? sampler : transport != null ? "dopri5" : "dpm++";
+        int s = steps != null ? steps : transport != null ? 250 : switch (samplerName) { case "ddpm" -> 250; case "ddim" -> 50; default -> 25; };
         ClassifierFreeGuidance.Mode mode = switch (cfgMode) {
             case "standard" -> ClassifierFreeGuidance.Mode.STANDARD;
             case "reference" -> ClassifierFreeGuidance.Mode.REFERENCE;
@@ -133,10 +190,18 @@ public final class SampleCommand implements Callable<Integer> {
         boolean doClip = clip != null ? clip : c.inChannels() != 4;
         SampleRequest req;
         try {
-            req = SampleRequest.builder(labels).sampler(sampler).steps(s).cfgScale(cfgScale).cfgMode(mode).seed(seed).clip(doClip)
-                    .eta(eta).batchSize(batch).noiseSchedule(schedule != null ? schedule : loaded.noiseSchedule()).build();
+            SampleRequest.FlowOptions d = SampleRequest.FlowOptions.DEFAULTS;
+            req = SampleRequest.builder(labels).sampler(samplerName).steps(s).cfgScale(cfgScale).cfgMode(mode).seed(seed).clip(doClip)
+                    .eta(eta).batchSize(batch).noiseSchedule(schedule != null ? schedule : loaded.noiseSchedule()).transport(transport)
+                    .guidanceInterval(guidanceInterval != null ? guidanceInterval.get(0) : 0, guidanceInterval != null ? guidanceInterval.get(1) : 1)
+                    .flow(new SampleRequest.FlowOptions(atol != null ? atol : d.atol(), rtol != null ? rtol : d.rtol(),
+                            timestepShift != null ? timestepShift : d.shift(), diffusionForm != null ? diffusionForm : d.diffusionForm(),
+                            diffusionNorm != null ? diffusionNorm : d.diffusionNorm(), lastStep != null ? lastStep : d.lastStep(),
+                            lastStepSize != null ? lastStepSize : d.lastStepSize()))
+                    .build();
+            if (transport != null) io.udit.transport.FlowSampling.check(transport, req.flowSpec());
         } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), e);
+            throw new UserError((e.getMessage().startsWith("sampler ") ? "--" : "") + e.getMessage(), e);
         }
         DistEnv env;
         try {
@@ -163,7 +228,7 @@ public final class SampleCommand implements Callable<Integer> {
         Path npz = out.resolve("samples.npz");
         Npz.write(npz, arrays);
         System.out.printf("wrote %s and %s: %d images in %.1f s (%s, %d steps, cfg %.2f %s%s)%n", grid, npz, labels.length, secs,
-                sampler, s, cfgScale, cfgMode, env.isDistributed() ? ", " + env.worldSize() + " processes" : "");
+                req.sampler(), s, cfgScale, cfgMode, env.isDistributed() ? ", " + env.worldSize() + " processes" : "");
         return 0;
     }
 
@@ -186,7 +251,7 @@ public final class SampleCommand implements Callable<Integer> {
         Path parts = out.resolve(".parts");
         try (ProcessGroup pg = TrainCommand.joinGroup(env)) {
             pg.checkSameConfig(checkpoint.toAbsolutePath() + "|" + java.util.Arrays.toString(req.labels()) + "|" + req.sampler()
-                    + "|" + req.steps() + "|" + req.cfgScale() + "|" + req.seed() + "|" + req.batchSize() + "|" + req.noiseSchedule()
+                    + "|" + req.steps() + "|" + req.cfgScale() + "|" + req.guidanceLow() + "," + req.guidanceHigh() + "|" + req.flow() + "|" + req.seed() + "|" + req.batchSize() + "|" + req.noiseSchedule()
                     + "|" + (vae == null ? "" : decodeOptions.vae.toAbsolutePath()));
             Files.createDirectories(parts);
             Map<String, Tensor> mine = new LinkedHashMap<>();
