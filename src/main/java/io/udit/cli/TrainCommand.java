@@ -147,6 +147,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--skip-nonfinite", description = "Skip steps with a NaN/Inf loss or gradient instead of stopping.")
     Boolean skipNonFinite;
 
+    @Option(names = "--checkpoint-activations", description = "Recompute each block's activations during the backward pass instead"
+            + " of keeping them: less memory, the same losses and gradients, more time per step.")
+    Boolean checkpointActivations;
+
     @Option(names = "--dist-timeout", paramLabel = "SECONDS", defaultValue = "60",
             description = "Seconds a collective may wait for the other ranks (default ${DEFAULT-VALUE}; torchrun variables select distributed mode).")
     double distTimeout;
@@ -310,6 +314,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (previewPerClass != null) b.previewPerClass(previewPerClass);
         if (workers != null) b.loaderWorkers(workers);
         if (skipNonFinite != null) b.skipNonFinite(skipNonFinite);
+        if (checkpointActivations != null) b.checkpointActivations(checkpointActivations);
         // each read runs the encoder, itself multi-threaded: one loader thread unless asked otherwise
         if (vaeDir != null && workers == null && (base == null || base.loaderWorkers() == 0)) b.loaderWorkers(1);
         try {

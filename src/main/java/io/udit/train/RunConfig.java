@@ -43,6 +43,8 @@ import java.util.Set;
  * @param clipDenoised    clip predicted x0 to [-1, 1] in previews; null = on for pixel data, off for latents
  * @param loaderWorkers   data loader threads (0 = automatic)
  * @param skipNonFinite   skip steps with a NaN/Inf loss or gradient instead of stopping
+ * @param checkpointActivations recompute each block's activations in the backward pass instead of keeping them
+ *                        (less memory, the same losses and gradients, more time)
  */
 public record RunConfig(
         ModelConfig model,
@@ -78,7 +80,8 @@ public record RunConfig(
         double previewCfgScale,
         Boolean clipDenoised,
         int loaderWorkers,
-        boolean skipNonFinite) {
+        boolean skipNonFinite,
+        boolean checkpointActivations) {
 
     /** Largest accepted batch and step count: far beyond any real run, small enough to never overflow. */
     public static final int MAX_BATCH = 1 << 20;
@@ -245,6 +248,7 @@ public record RunConfig(
         m.put("clip_denoised", clipDenoised);
         m.put("loader_workers", loaderWorkers);
         m.put("skip_nonfinite", skipNonFinite);
+        m.put("checkpoint_activations", checkpointActivations);
         return m;
     }
 
@@ -316,6 +320,7 @@ public record RunConfig(
         if (m.containsKey("clip_denoised")) b.clipDenoised(ConfigKeys.optBool(m, "clip_denoised", p));
         b.loaderWorkers(ConfigKeys.integer(m, "loader_workers", b.loaderWorkers, p));
         b.skipNonFinite(ConfigKeys.bool(m, "skip_nonfinite", b.skipNonFinite, p));
+        b.checkpointActivations(ConfigKeys.bool(m, "checkpoint_activations", b.checkpointActivations, p));
         return b;
     }
 
@@ -393,6 +398,7 @@ public record RunConfig(
         private Boolean clipDenoised;
         private int loaderWorkers;
         private boolean skipNonFinite;
+        private boolean checkpointActivations;
 
         static final Set<String> KEYS = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(
                 new Builder(ModelConfigs.named("U-DiT-S"), "synthetic").build().toMap().keySet()));
@@ -438,13 +444,14 @@ public record RunConfig(
         public Builder clipDenoised(Boolean v) { clipDenoised = v; return this; }
         public Builder loaderWorkers(int v) { loaderWorkers = v; return this; }
         public Builder skipNonFinite(boolean v) { skipNonFinite = v; return this; }
+        public Builder checkpointActivations(boolean v) { checkpointActivations = v; return this; }
 
         public RunConfig build() {
             return new RunConfig(model, data, resolution, unconditional, vae, objective, noiseSchedule, diffusionSteps, minSnrGamma,
                     flow, globalBatch, microBatch, steps, lr, weightDecay, beta1, beta2, gradClip, warmupSteps, emaDecay, emaWarmup,
                     independentLabelDropout, seed, logEvery, checkpointEvery, keepCheckpoints, sampleEvery, previewPerClass,
                     previewSampler != null ? previewSampler : objective.equals("flow") ? "heun2" : "ddim", previewSteps, previewCfgScale,
-                    clipDenoised, loaderWorkers, skipNonFinite);
+                    clipDenoised, loaderWorkers, skipNonFinite, checkpointActivations);
         }
     }
 }
