@@ -27,6 +27,12 @@ public final class Previews {
      */
     public static byte[] classGrid(Backbone model, Dataset data, int perClass, SampleRequest.Builder request, long trainingStep)
             throws IOException {
+        return classGrid(model, data, perClass, request, trainingStep, Sampling::toUint8Nhwc);
+    }
+
+    /** As above, with the samples turned into uint8 NHWC pictures by {@code toPixels} (e.g. a VAE decoder for latents). */
+    public static byte[] classGrid(Backbone model, Dataset data, int perClass, SampleRequest.Builder request, long trainingStep,
+                                   java.util.function.UnaryOperator<Tensor> toPixels) throws IOException {
         int classes = data.numClasses();
         long[] labels = new long[classes * perClass];
         for (int c = 0; c < classes; c++) for (int i = 0; i < perClass; i++) labels[c * perClass + i] = c;
@@ -35,7 +41,8 @@ public final class Previews {
         int columns = columnsFor(classes, perClass);
         ImageGrid.Labels text = ImageGrid.Labels.of(caption(trainingStep, r.sampler(), r.steps(), r.cfgScale()),
                 namesOf(labels, data.classNames()), columns);
-        return ImageGrid.png(gridOfUint8(Sampling.toUint8Nhwc(x), columns, zoomFor(data.resolution()), text));
+        Tensor pixels = toPixels.apply(x);
+        return ImageGrid.png(gridOfUint8(pixels, columns, zoomFor((int) pixels.size(1)), text));
     }
 
     /**

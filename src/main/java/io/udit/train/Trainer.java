@@ -568,6 +568,14 @@ public final class Trainer {
         return torch.where(mask, new Scalar(nullClass), y);
     }
 
+    /** Samples as uint8 NHWC pictures for previews: latents of an on-the-fly encoded dataset are decoded by its VAE. */
+    public static java.util.function.UnaryOperator<Tensor> previewPixels(Dataset data) {
+        if (data instanceof io.udit.vae.EncodedImages e) {
+            return x -> e.vae().decodeToUint8(x, io.udit.vae.Vae.DecodeOptions.defaults(), io.udit.vae.Vae.Progress.NONE);
+        }
+        return io.udit.sample.Sampling::toUint8Nhwc;
+    }
+
     /** The preview grid of the EMA model, as PNG (also returned, for TensorBoard). */
     private byte[] writePreview(Backbone ema, long step) throws IOException {
         try (NoGradGuard g = new NoGradGuard()) {
@@ -575,7 +583,7 @@ public final class Trainer {
             SampleRequest.Builder request = SampleRequest.builder(new long[0]).sampler(config.previewSampler())
                     .steps(config.previewSteps()).cfgScale(config.previewCfgScale()).clip(config.clipsDenoised(data.isImage()))
                     .seed(config.seed()).noiseSchedule(config.noiseSchedule()).transport(objective.transport());
-            byte[] png = Previews.classGrid(ema, data, config.previewPerClass(), request, step);
+            byte[] png = Previews.classGrid(ema, data, config.previewPerClass(), request, step, previewPixels(data));
             AtomicFiles.write(runDir.resolve("samples").resolve(String.format("step_%07d.png", step)), png);
             AtomicFiles.write(runDir.resolve("samples").resolve("latest.png"), png);
             return png;

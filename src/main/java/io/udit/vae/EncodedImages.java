@@ -47,6 +47,9 @@ public final class EncodedImages implements Dataset {
     @Override public List<String> classNames() { return images.classNames(); }
     @Override public boolean isImage() { return false; }
 
+    /** The VAE whose latents these are (previews decode samples with it). */
+    public Vae vae() { return vae; }
+
     @Override
     public String describe() {
         return images.describe() + ", encoded on the fly by the VAE (" + vae.describe() + ") to " + channels() + "x"

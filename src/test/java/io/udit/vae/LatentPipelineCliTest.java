@@ -110,11 +110,18 @@ class LatentPipelineCliTest {
         assertTrue(Files.exists(ckpt));
         Path run2 = tmp.resolve("run-vae");
         r = Cli.run("train", "--data", images.toString(), "--vae", vae.toString(), "--resolution", "32", "--config", cfg.toString(),
-                "--run-dir", run2.toString(), "--steps", "2", "--batch", "4", "--checkpoint-every", "2", "--sample-every", "0",
-                "--log-every", "1");
+                "--run-dir", run2.toString(), "--steps", "2", "--batch", "4", "--checkpoint-every", "2", "--sample-every", "2",
+                "--preview-steps", "2", "--preview-per-class", "1", "--log-every", "1");
         assertEquals(0, r.exitCode(), r.all());
         assertTrue(r.err().contains("encoded on the fly"), r.err());
         assertTrue(Files.exists(run2.resolve("checkpoints/step_0000002.pt")));
+        assertTrue(Files.exists(run2.resolve("samples/latest.png")));
+        // previews of such a run show decoded 32x32 pictures, not the latents shown as colours
+        io.udit.data.Dataset encoded = new EncodedImages(io.udit.data.Datasets.open(images.toString(),
+                new io.udit.data.Datasets.Options().resolution(32)), Vae.load(vae));
+        Tensor pixels = io.udit.train.Trainer.previewPixels(encoded).apply(
+                org.bytedeco.pytorch.global.torch.randn(1, encoded.channels(), encoded.resolution(), encoded.resolution()));
+        assertEquals("[1, 32, 32, 3]", Tensors.shapeString(pixels));
 
         // sample through the decoder
         Path out = tmp.resolve("samples");
