@@ -1,7 +1,5 @@
 package io.udit.diffusion;
 
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -45,20 +43,7 @@ public final class DdimSampler implements Sampler {
 
     @Override
     public Tensor sample(DenoiserFn model, Tensor xT, Tensor y, NoiseSource noise, ProgressListener progress) {
-        int total = diffusion.numTimesteps();
-        long[] shape = xT.sizes().vec().get();
-        try (NoGradGuard guard = new NoGradGuard()) {
-            Tensor x = xT.clone();
-            for (int k = 0; k < total; k++) {
-                int i = total - 1 - k;
-                try (PointerScope scope = new PointerScope()) {
-                    Tensor t = GaussianDiffusion.timesteps(shape[0], i);
-                    Tensor z = eta != 0 ? noise.next(shape) : null;
-                    x.copy_(diffusion.ddimSample(model, x, t, y, clipDenoised, eta, z).sample());
-                }
-                progress.onStep(k + 1, total);
-            }
-            return x;
-        }
+        return ReverseLoop.run(diffusion, xT, progress, (x, t, shape) ->
+                diffusion.ddimSample(model, x, t, y, clipDenoised, eta, eta != 0 ? noise.next(shape) : null).sample());
     }
 }

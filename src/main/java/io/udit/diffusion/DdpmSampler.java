@@ -1,7 +1,5 @@
 package io.udit.diffusion;
 
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -34,20 +32,7 @@ public final class DdpmSampler implements Sampler {
 
     @Override
     public Tensor sample(DenoiserFn model, Tensor xT, Tensor y, NoiseSource noise, ProgressListener progress) {
-        int total = diffusion.numTimesteps();
-        long[] shape = xT.sizes().vec().get();
-        try (NoGradGuard guard = new NoGradGuard()) {
-            Tensor x = xT.clone();
-            for (int k = 0; k < total; k++) {
-                int i = total - 1 - k;
-                try (PointerScope scope = new PointerScope()) {
-                    Tensor t = GaussianDiffusion.timesteps(shape[0], i);
-                    GaussianDiffusion.Step step = diffusion.pSample(model, x, t, y, clipDenoised, noise.next(shape));
-                    x.copy_(step.sample());
-                }
-                progress.onStep(k + 1, total);
-            }
-            return x;
-        }
+        return ReverseLoop.run(diffusion, xT, progress, (x, t, shape) ->
+                diffusion.pSample(model, x, t, y, clipDenoised, noise.next(shape)).sample());
     }
 }
