@@ -135,10 +135,6 @@ public final class SmallCnn extends Module {
         this.training = on;
     }
 
-    public boolean isTraining() {
-        return training;
-    }
-
     /** Architecture id for cache keys. */
     public String arch() {
         return ARCH + "-w" + baseWidth + "-c" + convsPerStage;
