@@ -44,8 +44,9 @@ public final class CheckpointVerification {
         }
     }
 
-    private static Map<String, Tensor> stateDict(Path file, Object o, String key) throws CheckpointFormatException {
-        if (!TorchCheckpoint.isStateDict(o)) throw CheckpointFormatException.of(file, "checksummed checkpoint whose '" + key + "' is not a state dict");
+    /** {@code tree[key]} of a checkpoint as a state dict; anything else is a format error naming the file and key. */
+    static Map<String, Tensor> stateDict(Path file, Object o, String key) throws CheckpointFormatException {
+        if (!TorchCheckpoint.isStateDict(o)) throw CheckpointFormatException.of(file, "'" + key + "' is not a state dict");
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (var en : ((Map<?, ?>) o).entrySet()) out.put((String) en.getKey(), (Tensor) en.getValue());
         return out;
