@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * The mixed seeds are part of reproducibility (resumed runs draw the same timesteps and noise, a sample seed gives
  * the same images): these values were computed with the three formulas as they stood before they moved here
- * ({@code data/Seeds.mix}, {@code Trainer.Seeds.mix}, {@code Sampling.seedFor}) and must never change.
+ * ({@code data/Seeds.mix}, the trainer's former {@code Seeds.mix} and the sampler's former {@code seedFor}) and must never
+ * change.
  */
 class SeedsTest {
     // seed, a, b, trainingStep(seed, a, b), sampleIndex(seed, a), mix(seed, a, b)
