@@ -30,34 +30,41 @@ public final class DiffusionModel {
         return network;
     }
 
-    /** Samples one image per label; returns N*C*H*W floats (images in about [-1, 1], or latents). */
-    public float[] sampleArray(long[] labels, SampleOptions o, Sampling.Progress progress) {
+    /**
+     * A request for one image per label with this API's defaults: DPM-Solver++ with 25 steps, no guidance, seed 0,
+     * x0 clipping, 32 images per batch. Every other setting of {@link SampleRequest.Builder} (guidance scale and
+     * interval, sampler, seed, ...) can be changed before {@code build()}.
+     */
+    public SampleRequest.Builder request(long... labels) {
+        return SampleRequest.builder(labels).sampler("dpm++").steps(25).clip(true).batchSize(32);
+    }
+
+    /** Samples one image per label of {@code r}; returns N*C*H*W floats (images in about [-1, 1], or latents). */
+    public float[] sampleArray(SampleRequest r, Sampling.Progress progress) {
         try (PointerScope scope = new PointerScope()) {
-            return Tensors.toFloats(generate(labels, o, progress));
+            return Tensors.toFloats(generate(r, progress));
         }
     }
 
     /** Samples one image per label as uint8 NHWC, mapped like the reference's sample_ddp.py. */
-    public byte[] sampleUint8(long[] labels, SampleOptions o, Sampling.Progress progress) {
+    public byte[] sampleUint8(SampleRequest r, Sampling.Progress progress) {
         try (PointerScope scope = new PointerScope()) {
-            return Tensors.toBytes(Sampling.toUint8Nhwc(generate(labels, o, progress)));
+            return Tensors.toBytes(Sampling.toUint8Nhwc(generate(r, progress)));
         }
     }
 
     /** Samples one image per label as BufferedImages (pixel-space models). */
-    public List<BufferedImage> sampleImages(long[] labels, SampleOptions o, Sampling.Progress progress) {
-        byte[] hwc = sampleUint8(labels, o, progress);
+    public List<BufferedImage> sampleImages(SampleRequest r, Sampling.Progress progress) {
+        byte[] hwc = sampleUint8(r, progress);
         int c = config().inChannels(), s = config().inputSize(), per = s * s * c;
         List<BufferedImage> out = new ArrayList<>();
-        for (int i = 0; i < labels.length; i++) {
+        for (int i = 0; i < r.count(); i++) {
             out.add(ImageGrid.toImage(java.util.Arrays.copyOfRange(hwc, i * per, (i + 1) * per), s, s, c));
         }
         return out;
     }
 
-    private Tensor generate(long[] labels, SampleOptions o, Sampling.Progress progress) {
-        SampleRequest r = SampleRequest.builder(labels).sampler(o.sampler()).steps(o.steps()).cfgScale(o.cfgScale())
-                .cfgMode(o.cfgMode()).seed(o.seed()).clip(o.clip()).batchSize(o.batchSize()).build();
+    private Tensor generate(SampleRequest r, Sampling.Progress progress) {
         return Sampling.generate(network, r, progress == null ? Sampling.Progress.NONE : progress);
     }
 }

@@ -15,7 +15,7 @@ import java.nio.file.Path;
  *
  * <pre>{@code
  * DiffusionModel m = Udit.load(Path.of("runs/demo/checkpoints/step_0003000.pt"));
- * List<BufferedImage> images = m.sampleImages(new long[] {0, 1, 2}, SampleOptions.defaults(), null);
+ * List<BufferedImage> images = m.sampleImages(m.request(0, 1, 2).cfgScale(3.0).build(), null);
  * }</pre>
  */
 public final class Udit {

@@ -201,11 +201,6 @@ public final class BatchLoader implements AutoCloseable {
         }
     }
 
-    /** Epoch of a global position. */
-    public long epochOf(long position) {
-        return position / n;
-    }
-
     /** Nanoseconds {@link #next()} has spent waiting for batches that were not ready. */
     public long waitedNanos() {
         return waitedNanos;

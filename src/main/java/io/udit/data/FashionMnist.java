@@ -103,8 +103,6 @@ public final class FashionMnist implements Dataset {
     @Override public int resolution() { return resolution; }
     @Override public List<String> classNames() { return CLASS_NAMES; }
 
-    public boolean isTrain() { return train; }
-
     /** Label of sample {@code index} without decoding the image. */
     public int label(int index) {
         return labels[index] & 0xff;

@@ -1,23 +1,18 @@
 package io.udit.diffusion;
 
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * DDIM sampling ({@code ddim_sample_loop}) on a respaced process with parameter eta (0 = deterministic ODE-like
  * sampler, 1 = DDPM-like noise).
  */
-public final class DdimSampler implements Sampler {
-    private final GaussianDiffusion diffusion;
+public final class DdimSampler extends AncestralSampler {
     private final double eta;
-    private final boolean clipDenoised;
 
     public DdimSampler(GaussianDiffusion diffusion, double eta, boolean clipDenoised) {
+        super(diffusion, clipDenoised);
         if (eta < 0) throw new IllegalArgumentException("eta must be >= 0");
-        this.diffusion = diffusion;
         this.eta = eta;
-        this.clipDenoised = clipDenoised;
     }
 
     /**
@@ -34,31 +29,8 @@ public final class DdimSampler implements Sampler {
         return new DdimSampler(diffusion.respaced(respacing), eta, false);
     }
 
-    public GaussianDiffusion diffusion() {
-        return diffusion;
-    }
-
     @Override
-    public int modelEvaluations() {
-        return diffusion.numTimesteps();
-    }
-
-    @Override
-    public Tensor sample(DenoiserFn model, Tensor xT, Tensor y, NoiseSource noise, ProgressListener progress) {
-        int total = diffusion.numTimesteps();
-        long[] shape = xT.sizes().vec().get();
-        try (NoGradGuard guard = new NoGradGuard()) {
-            Tensor x = xT.clone();
-            for (int k = 0; k < total; k++) {
-                int i = total - 1 - k;
-                try (PointerScope scope = new PointerScope()) {
-                    Tensor t = GaussianDiffusion.timesteps(shape[0], i);
-                    Tensor z = eta != 0 ? noise.next(shape) : null;
-                    x.copy_(diffusion.ddimSample(model, x, t, y, clipDenoised, eta, z).sample());
-                }
-                progress.onStep(k + 1, total);
-            }
-            return x;
-        }
+    Tensor step(DenoiserFn model, Tensor x, Tensor t, Tensor y, NoiseSource noise, long[] shape) {
+        return diffusion.ddimSample(model, x, t, y, clipDenoised, eta, eta != 0 ? noise.next(shape) : null).sample();
     }
 }

@@ -1,21 +1,16 @@
 package io.udit.diffusion;
 
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * Ancestral DDPM sampling ({@code p_sample_loop}) on a respaced process: from index K-1 down to 0, x = mean +
  * sigma * noise (no noise at the last step). The reference samples with 250 steps and no clipping in latent space.
  */
-public final class DdpmSampler implements Sampler {
-    private final GaussianDiffusion diffusion;
-    private final boolean clipDenoised;
+public final class DdpmSampler extends AncestralSampler {
 
     /** Samples on {@code diffusion}'s own (possibly respaced) steps. */
     public DdpmSampler(GaussianDiffusion diffusion, boolean clipDenoised) {
-        this.diffusion = diffusion;
-        this.clipDenoised = clipDenoised;
+        super(diffusion, clipDenoised);
     }
 
     /** {@code steps} evenly spaced steps of the base process ("250" respacing for 250), no clipping. */
@@ -23,31 +18,8 @@ public final class DdpmSampler implements Sampler {
         return new DdpmSampler(diffusion.respaced(Integer.toString(steps)), false);
     }
 
-    public GaussianDiffusion diffusion() {
-        return diffusion;
-    }
-
     @Override
-    public int modelEvaluations() {
-        return diffusion.numTimesteps();
-    }
-
-    @Override
-    public Tensor sample(DenoiserFn model, Tensor xT, Tensor y, NoiseSource noise, ProgressListener progress) {
-        int total = diffusion.numTimesteps();
-        long[] shape = xT.sizes().vec().get();
-        try (NoGradGuard guard = new NoGradGuard()) {
-            Tensor x = xT.clone();
-            for (int k = 0; k < total; k++) {
-                int i = total - 1 - k;
-                try (PointerScope scope = new PointerScope()) {
-                    Tensor t = GaussianDiffusion.timesteps(shape[0], i);
-                    GaussianDiffusion.Step step = diffusion.pSample(model, x, t, y, clipDenoised, noise.next(shape));
-                    x.copy_(step.sample());
-                }
-                progress.onStep(k + 1, total);
-            }
-            return x;
-        }
+    Tensor step(DenoiserFn model, Tensor x, Tensor t, Tensor y, NoiseSource noise, long[] shape) {
+        return diffusion.pSample(model, x, t, y, clipDenoised, noise.next(shape)).sample();
     }
 }

@@ -101,7 +101,6 @@ public final class GaussianDiffusion {
     public NoiseSchedule schedule() { return schedule; }
     public NoiseSchedule baseSchedule() { return base; }
     public int numTimesteps() { return schedule.numTimesteps(); }
-    public int originalNumTimesteps() { return base.numTimesteps(); }
     public int[] timestepMap() { return timestepMap.clone(); }
     public FixedVariance fixedVariance() { return fixedVariance; }
     public LossType lossType() { return lossType; }
@@ -121,17 +120,6 @@ public final class GaussianDiffusion {
     }
 
     // ------------------------------------------------------------------ forward process
-
-    /** q(x_t | x_0): (mean, variance, log variance). */
-    public Gaussian qMeanVariance(Tensor xStart, Tensor t) {
-        Tensor mean = extract(schedule.rawSqrtAlphasCumprod(), t, xStart).mul(xStart);
-        double[] ac = schedule.rawAlphasCumprod();
-        double[] oneMinus = new double[ac.length];
-        for (int i = 0; i < ac.length; i++) oneMinus[i] = 1.0 - ac[i];
-        Tensor variance = full(extract(oneMinus, t, xStart), xStart);
-        Tensor logVariance = full(extract(schedule.logOneMinusAlphasCumprod(), t, xStart), xStart);
-        return new Gaussian(mean, variance, logVariance);
-    }
 
     /** x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) noise. */
     public Tensor qSample(Tensor xStart, Tensor t, Tensor noise) {
@@ -293,14 +281,6 @@ public final class GaussianDiffusion {
         decoderNll = meanFlat(decoderNll).div(s(LN2));
         Tensor tIsZero = t.eq(s(0)).to(decoderNll.device(), ScalarType.Bool);
         return decoderNll.where(tIsZero, kl);
-    }
-
-    /** Prior KL term KL(q(x_T | x_0) || N(0, I)) per sample, in bits. */
-    public Tensor priorBpd(Tensor xStart) {
-        Tensor t = timesteps(xStart.size(0), numTimesteps() - 1);
-        Gaussian q = qMeanVariance(xStart, t);
-        Tensor zero = torch.zeros_like(xStart);
-        return meanFlat(normalKl(q.mean(), q.logVariance(), zero, zero)).div(s(LN2));
     }
 
     // ------------------------------------------------------------------ math helpers (diffusion_utils.py)

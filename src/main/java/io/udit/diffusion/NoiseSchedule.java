@@ -224,7 +224,6 @@ public final class NoiseSchedule {
     }
 
     // Package-private views without copying, for the hot paths in this package.
-    double betaAt(int i) { return betas[i]; }
     double alphaCumprodAt(int i) { return alphasCumprod[i]; }
     double[] rawBetas() { return betas; }
     double[] rawAlphasCumprod() { return alphasCumprod; }

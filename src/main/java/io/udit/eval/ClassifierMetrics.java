@@ -101,14 +101,6 @@ public final class ClassifierMetrics {
             return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, n, baseWidth, convsPerStage, cacheDir, progress, trainNoise);
         }
 
-        public Config withArchitecture(int width, int convs) {
-            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, width, convs, cacheDir, progress, trainNoise);
-        }
-
-        public Config withLearningRate(double lr) {
-            return new Config(epochs, batchSize, lr, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress, trainNoise);
-        }
-
         public Config withCacheDir(Path dir) {
             return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, dir, progress, trainNoise);
         }

@@ -10,7 +10,6 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
@@ -379,12 +378,8 @@ public final class FidInceptionV3 extends Module {
      * its buffers): pytorch-fid's state dict minus the num_batches_tracked counters.
      */
     public LinkedHashMap<String, Tensor> stateDict() {
-        LinkedHashMap<String, Tensor> params = new LinkedHashMap<>();
-        StringTensorDict p = named_parameters(true);
-        for (long i = 0; i < p.size(); i++) params.put(p.get(i).key().getString(), new Tensor(p.get(i).value()));
-        LinkedHashMap<String, Tensor> buffers = new LinkedHashMap<>();
-        StringTensorDict b = named_buffers(true);
-        for (long i = 0; i < b.size(); i++) buffers.put(b.get(i).key().getString(), new Tensor(b.get(i).value()));
+        LinkedHashMap<String, Tensor> params = io.udit.engine.StateDicts.parameters(this);
+        LinkedHashMap<String, Tensor> buffers = io.udit.engine.StateDicts.buffers(this);
         LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>(params.keySet());
         for (int i = 0; i < keys.size(); i++) {

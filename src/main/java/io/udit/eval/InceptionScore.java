@@ -59,15 +59,6 @@ public final class InceptionScore {
         return score(probs, bounds);
     }
 
-    /** Softmax of logits (in float32, as the reference's graph does), then {@link #compute}. */
-    public static Result fromLogits(Tensor logits) {
-        Engine.init();
-        try (PointerScope scope = new PointerScope()) {
-            Tensor p = torch.softmax(logits.to(ScalarType.Float), 1, new ScalarTypeOptional());
-            return compute(p);
-        }
-    }
-
     private static long check(Tensor probs) {
         Engine.init();
         long[] s = Tensors.shape(probs);

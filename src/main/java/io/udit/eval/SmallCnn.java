@@ -5,7 +5,6 @@ import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -136,10 +135,6 @@ public final class SmallCnn extends Module {
         this.training = on;
     }
 
-    public boolean isTraining() {
-        return training;
-    }
-
     /** Architecture id for cache keys. */
     public String arch() {
         return ARCH + "-w" + baseWidth + "-c" + convsPerStage;
@@ -202,12 +197,7 @@ public final class SmallCnn extends Module {
 
     /** Parameters by key, sharing storage with the model. */
     public LinkedHashMap<String, Tensor> stateDict() {
-        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
-        StringTensorDict params = named_parameters(true);
-        for (long i = 0; i < params.size(); i++) out.put(params.get(i).key().getString(), new Tensor(params.get(i).value()));
-        StringTensorDict buffers = named_buffers(true);
-        for (long i = 0; i < buffers.size(); i++) out.put(buffers.get(i).key().getString(), new Tensor(buffers.get(i).value()));
-        return out;
+        return io.udit.engine.StateDicts.of(this);
     }
 
     /** Copies weights in; every key must exist with the right shape (the message lists what does not match). */
@@ -231,8 +221,7 @@ public final class SmallCnn extends Module {
     /** The trainable parameters (not the BatchNorm running statistics). */
     public List<Tensor> parameterList() {
         List<Tensor> out = new ArrayList<>();
-        StringTensorDict params = named_parameters(true);
-        for (long i = 0; i < params.size(); i++) out.add(new Tensor(params.get(i).value()));
+        out.addAll(io.udit.engine.StateDicts.parameters(this).values());
         return out;
     }
 }

@@ -1,7 +1,6 @@
 package io.udit.examples;
 
 import io.udit.api.DiffusionModel;
-import io.udit.api.SampleOptions;
 import io.udit.api.Udit;
 import io.udit.data.SyntheticShapes;
 import io.udit.io.Json;
@@ -45,7 +44,7 @@ public final class EmbeddingExample {
 
         // 3. load the checkpoint (its config travels inside) and sample one image per class
         DiffusionModel m = Udit.load(result.lastCheckpoint());
-        List<BufferedImage> images = m.sampleImages(new long[] {0, 1, 2, 3}, SampleOptions.defaults().withGuidance(3.0), null);
+        List<BufferedImage> images = m.sampleImages(m.request(0, 1, 2, 3).cfgScale(3.0).build(), null);
         Path grid = runDir.resolve("example-grid.png");
         Files.write(grid, ImageGrid.png(ImageGrid.grid(images, 4, 4)));
         System.out.println("wrote " + grid + " (" + images.size() + " images of " + images.get(0).getWidth() + "x"

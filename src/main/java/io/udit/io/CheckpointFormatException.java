@@ -1,7 +1,6 @@
 package io.udit.io;
 
 import java.io.IOException;
-import java.nio.file.Path;
 
 /** A weight/array file that is malformed, truncated, hostile or of an unsupported kind. The message names the file. */
 public class CheckpointFormatException extends IOException implements io.udit.engine.UserMistake {
@@ -22,9 +21,5 @@ public class CheckpointFormatException extends IOException implements io.udit.en
 
     public static CheckpointFormatException of(Object file, String problem, Throwable cause) {
         return new CheckpointFormatException(file + ": " + problem, cause);
-    }
-
-    static String name(Path file) {
-        return String.valueOf(file);
     }
 }

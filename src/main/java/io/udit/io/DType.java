@@ -78,8 +78,4 @@ enum DType {
         return null;
     }
 
-    static DType fromTorchName(String name) {
-        for (DType d : values()) if (d.torchName.equals(name)) return d;
-        return null;
-    }
 }

@@ -236,7 +236,4 @@ public final class Safetensors {
         });
     }
 
-    static boolean looksLike(Path file) throws IOException {
-        return Sniff.isSafetensors(Sniff.head(file, 16), Files.size(file));
-    }
 }

@@ -3,7 +3,6 @@ package io.udit.model;
 import io.udit.engine.Tensors;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.ArrayList;
@@ -91,12 +90,7 @@ public abstract class Backbone extends Module {
 
     /** Parameters (and buffers) by their reference names, in registration order; tensors share storage with the model. */
     public LinkedHashMap<String, Tensor> stateDict() {
-        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
-        StringTensorDict params = named_parameters(true);
-        for (long i = 0; i < params.size(); i++) out.put(params.get(i).key().getString(), new Tensor(params.get(i).value()));
-        StringTensorDict buffers = named_buffers(true);
-        for (long i = 0; i < buffers.size(); i++) out.put(buffers.get(i).key().getString(), new Tensor(buffers.get(i).value()));
-        return out;
+        return io.udit.engine.StateDicts.of(this);
     }
 
     /** The state dict with every tensor on the CPU (for writing files; a copy only when the network is on a GPU). */

@@ -11,6 +11,7 @@ import io.udit.diffusion.GaussianDiffusion;
 import io.udit.diffusion.NoiseSource;
 import io.udit.diffusion.ProgressListener;
 import io.udit.diffusion.Sampler;
+import io.udit.data.Seeds;
 import io.udit.dist.ProcessGroup;
 import io.udit.engine.Tensors;
 import io.udit.model.Backbone;
@@ -116,7 +117,7 @@ public final class Sampling {
     /** Noise where image i always gets the stream of its own generator, seeded by (seed, global index). */
     public static NoiseSource perSampleNoise(SampleRequest r) {
         Generator[] gens = new Generator[r.count()];
-        for (int i = 0; i < gens.length; i++) gens[i] = torch.make_generator_cpu(seedFor(r.seed(), r.firstIndex() + i));
+        for (int i = 0; i < gens.length; i++) gens[i] = torch.make_generator_cpu(Seeds.sampleIndex(r.seed(), r.firstIndex() + i));
         return shape -> {
             long[] one = java.util.Arrays.copyOfRange(shape, 1, shape.length);
             if (shape[0] != gens.length) throw new IllegalStateException("noise for " + shape[0] + " images, have " + gens.length);
@@ -124,14 +125,6 @@ public final class Sampling {
             for (Generator g : gens) parts.push_back(torch.randn(one, new GeneratorOptional(g), Tensors.options(ScalarType.Float)));
             return torch.stack(parts, 0);
         };
-    }
-
-    static long seedFor(long seed, long index) {
-        long h = seed * 0x9E3779B97F4A7C15L + (index + 1) * 0xC2B2AE3D27D4EB4FL;
-        h ^= h >>> 29;
-        h *= 0xBF58476D1CE4E5B9L;
-        h ^= h >>> 32;
-        return h & Long.MAX_VALUE;
     }
 
     /** Images in [-1, 1] to uint8 NHWC as DiT/U-DiT's sample_ddp.py: clamp(127.5 x + 128, 0, 255).to(uint8). */

@@ -34,16 +34,19 @@ public final class CheckpointVerification {
         Map<String, Tensor> m = stateDict(file, map.get("model"), "model"), e = stateDict(file, map.get("ema"), "ema");
         Object opt = map.get("opt");
         long step = map.get("step") instanceof Long l ? l : -1;
-        String actual = opt instanceof Tensor t && t.scalar_type().intern() == ScalarType.Byte
-                ? Checksums.of(m, e, t, step) : Checksums.of(m, e, opt instanceof byte[] b ? b : new byte[0], step);
+        if (!(opt instanceof Tensor t && t.scalar_type().intern() == ScalarType.Byte)) {
+            throw CheckpointFormatException.of(file, "checksummed checkpoint whose 'opt' is not a uint8 tensor");
+        }
+        String actual = Checksums.of(m, e, t, step);
         if (!recorded.equals(actual)) {
             throw CheckpointFormatException.of(file, "checksum mismatch (recorded " + brief(recorded) + ", content " + actual
                     + "): the file is corrupted (--no-verify reads it anyway)");
         }
     }
 
-    private static Map<String, Tensor> stateDict(Path file, Object o, String key) throws CheckpointFormatException {
-        if (!TorchCheckpoint.isStateDict(o)) throw CheckpointFormatException.of(file, "checksummed checkpoint whose '" + key + "' is not a state dict");
+    /** {@code tree[key]} of a checkpoint as a state dict; anything else is a format error naming the file and key. */
+    static Map<String, Tensor> stateDict(Path file, Object o, String key) throws CheckpointFormatException {
+        if (!TorchCheckpoint.isStateDict(o)) throw CheckpointFormatException.of(file, "'" + key + "' is not a state dict");
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (var en : ((Map<?, ?>) o).entrySet()) out.put((String) en.getKey(), (Tensor) en.getValue());
         return out;

@@ -15,16 +15,7 @@ import java.util.zip.CRC32C;
 final class Checksums {
     private Checksums() {}
 
-    static String of(Map<String, Tensor> model, Map<String, Tensor> ema, byte[] optimizer, long step) {
-        CRC32C crc = new CRC32C();
-        update(crc, model);
-        update(crc, ema);
-        crc.update(optimizer);
-        crc.update(Long.toString(step).getBytes(StandardCharsets.UTF_8));
-        return String.format("crc32c:%08x", crc.getValue());
-    }
-
-    /** The same checksum with the optimizer state held as a uint8 tensor (its raw bytes, as the byte[] form). */
+    /** The checksum; the optimizer state is a uint8 tensor (its raw bytes count). */
     static String of(Map<String, Tensor> model, Map<String, Tensor> ema, Tensor optimizer, long step) {
         CRC32C crc = new CRC32C();
         update(crc, model);

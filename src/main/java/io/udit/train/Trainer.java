@@ -521,7 +521,7 @@ public final class Trainer {
      */
     record StepDraws(Tensor t, Tensor noise, Tensor drop) {
         static StepDraws of(RunConfig c, Objective objective, Dataset data, long step) {
-            Generator g = torch.make_generator_cpu(Seeds.mix(c.seed(), step, 0));
+            Generator g = torch.make_generator_cpu(io.udit.data.Seeds.trainingStep(c.seed(), step, 0));
             long n = c.globalBatch();
             Objective.Draws d = objective.draw(g, new long[] {n, data.channels(), data.resolution(), data.resolution()});
             Tensor drop = torch.rand(new long[] {3, n}, new GeneratorOptional(g), Tensors.options(ScalarType.Float))
@@ -589,19 +589,6 @@ public final class Trainer {
             return png;
         } finally {
             ema.setForm(Form.TRAIN);
-        }
-    }
-
-    /** Seeds derived from (run seed, step, micro-batch), so randomness never depends on how a run was resumed. */
-    static final class Seeds {
-        private Seeds() {}
-
-        static long mix(long seed, long step, long micro) {
-            long h = seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L + micro * 0x94D049BB133111EBL;
-            h ^= h >>> 31;
-            h *= 0xD6E8FEB86659FD93L;
-            h ^= h >>> 32;
-            return h & Long.MAX_VALUE;
         }
     }
 }

@@ -62,7 +62,8 @@ public final class TrainingCheckpoint {
         if (!(tree instanceof Map<?, ?> map) || !map.containsKey("model") || !map.containsKey("ema")) {
             throw CheckpointFormatException.of(file, "not a training checkpoint (needs 'model' and 'ema')");
         }
-        Map<String, Tensor> m = stateDict(file, map.get("model"), "model"), e = stateDict(file, map.get("ema"), "ema");
+        Map<String, Tensor> m = CheckpointVerification.stateDict(file, map.get("model"), "model");
+        Map<String, Tensor> e = CheckpointVerification.stateDict(file, map.get("ema"), "ema");
         if (!(map.get("step") instanceof Long step) || step < 0) throw CheckpointFormatException.of(file, "missing or invalid 'step'");
         if (!(map.get("opt") instanceof Tensor opt) || opt.scalar_type().intern() != ScalarType.Byte || opt.dim() != 1) {
             throw CheckpointFormatException.of(file, "no udit optimizer state ('opt' must be a 1-d uint8 tensor); cannot resume exactly");
@@ -80,13 +81,6 @@ public final class TrainingCheckpoint {
         }
         Object args = map.get("args");
         return new Loaded(step, args instanceof Map<?, ?> a ? (Map<String, Object>) a : Map.of(), file);
-    }
-
-    private static Map<String, Tensor> stateDict(Path file, Object o, String key) throws IOException {
-        if (!TorchCheckpoint.isStateDict(o)) throw CheckpointFormatException.of(file, "'" + key + "' is not a state dict");
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (var e : ((Map<?, ?>) o).entrySet()) out.put((String) e.getKey(), (Tensor) e.getValue());
-        return out;
     }
 
     /**

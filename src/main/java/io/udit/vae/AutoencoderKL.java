@@ -7,7 +7,6 @@ import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -74,10 +73,7 @@ public final class AutoencoderKL extends Module {
 
     /** Parameters by their diffusers names, in state_dict() order; tensors share storage with the model. */
     public LinkedHashMap<String, Tensor> stateDict() {
-        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
-        StringTensorDict params = named_parameters(true);
-        for (long i = 0; i < params.size(); i++) out.put(params.get(i).key().getString(), new Tensor(params.get(i).value()));
-        return out;
+        return io.udit.engine.StateDicts.parameters(this);
     }
 
     public long parameterCount() {

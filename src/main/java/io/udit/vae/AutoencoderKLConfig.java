@@ -73,13 +73,6 @@ public record AutoencoderKLConfig(int inChannels, int outChannels, int latentCha
         return 1 << (blockOutChannels.size() - 1);
     }
 
-    /** The latent side for an image side (which must be a multiple of {@link #downsampleFactor()}). */
-    public int latentSize(int imageSize) {
-        if (imageSize % downsampleFactor() != 0)
-            throw new VaeException("image side " + imageSize + " is not a multiple of the VAE's downsampling factor " + downsampleFactor());
-        return imageSize / downsampleFactor();
-    }
-
     private static final Set<String> KNOWN = Set.of("_class_name", "_diffusers_version", "_name_or_path", "in_channels",
             "out_channels", "latent_channels", "block_out_channels", "layers_per_block", "norm_num_groups", "sample_size",
             "scaling_factor", "shift_factor", "act_fn", "down_block_types", "up_block_types", "force_upcast",

@@ -3,6 +3,7 @@ package io.udit.dist;
 import io.udit.engine.Engine;
 import io.udit.io.TorchCheckpoint;
 import io.udit.train.TrainingCheckpoint;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,9 +24,22 @@ class FailureTest {
     @TempDir
     Path tmp;
 
+    /** Every rank this test started: none may outlive it, whether its assertions passed or not. */
+    private final List<Process> started = new ArrayList<>();
+
     @BeforeAll
     static void init() {
         Engine.init();
+    }
+
+    @AfterEach
+    void killRanks() throws Exception {
+        for (Process p : started) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        for (Process p : started) assertTrue(p.waitFor(30, TimeUnit.SECONDS), "rank process " + p.pid() + " did not end");
+        started.clear();
     }
 
     Path config() throws Exception {
@@ -52,7 +66,9 @@ class FailureTest {
         env.put("MASTER_PORT", Integer.toString(port));
         env.put("OMP_NUM_THREADS", "1");
         env.put("OPENBLAS_NUM_THREADS", "1");
-        return pb.start();
+        Process p = pb.start();
+        started.add(p);
+        return p;
     }
 
     String log(int rank, String seed) throws Exception {

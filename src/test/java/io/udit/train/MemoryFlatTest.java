@@ -29,6 +29,8 @@ class MemoryFlatTest {
         }).run();
         System.gc();
         // step 150 comes after the first checkpoint and preview (which size the buffers they reuse later)
+        // Rss answers -1 when /proc is unreadable (and 0 marks a step that was never reported): fail, do not pass vacuously
+        for (int step = 1; step <= 400; step++) assertTrue(rss[step] > 0, "no RSS at step " + step + " (" + rss[step] + ")");
         double early = rss[150] / 1e6, late = rss[400] / 1e6;
         System.out.printf("RSS at step 150: %.1f MB, at step 400: %.1f MB%n", early, late);
         assertTrue(late <= early * 1.02 + 8, "RSS grew from " + early + " MB to " + late + " MB");

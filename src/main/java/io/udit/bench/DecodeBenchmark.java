@@ -1,8 +1,9 @@
-package io.udit.vae;
+package io.udit.bench;
 
-import io.udit.bench.CpuUsage;
 import io.udit.engine.Engine;
 import io.udit.train.Rss;
+import io.udit.vae.AutoencoderKLConfig;
+import io.udit.vae.Vae;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -11,7 +12,7 @@ import org.bytedeco.pytorch.global.torch;
 import java.util.List;
 
 /**
- * Decoding time and memory: {@code java ... io.udit.vae.DecodeBenchmark [sd|small] BATCH ROUNDS [DECODE_BATCH]} decodes
+ * Decoding time and memory: {@code java ... io.udit.bench.DecodeBenchmark [sd|small] BATCH ROUNDS [DECODE_BATCH]} decodes
  * ROUNDS batches of BATCH random 32x32x4 latents (small: 16x16x4) with a random-weight VAE of the released
  * architecture, printing per-round time, RSS, the machine's other CPU use, and the peak RSS. {@code sd-encode BATCH
  * ROUNDS} times encoding BATCH random 256x256 images instead.
