@@ -41,7 +41,7 @@ public final class DecodeOptions {
 
     /** The VAE, or null without --vae; problems are user errors. */
     Vae loadVae() {
-        return vae == null ? null : EncodeCommand.loadVae(vae);
+        return vae == null ? null : VaeFolders.load(vae);
     }
 
     Vae.DecodeOptions options() {

@@ -138,7 +138,7 @@ public final class DemoCommand implements Callable<Integer> {
                 + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         // training runs as a data-parallel job of `procs` single-thread processes (this one is rank 0): the demo's
         // tiny model cannot use two threads in one process, two processes use both cores
-        DistEnv env = DistEnv.fromEnvironment(System.getenv(), DistEnv.DEFAULT_TIMEOUT_MILLIS);
+        DistEnv env = Distributed.environment(DistEnv.DEFAULT_TIMEOUT_MILLIS);
         boolean main = env.isMain();
         if (main) {
             Files.createDirectories(dir);
@@ -149,12 +149,12 @@ public final class DemoCommand implements Callable<Integer> {
             int n = procs != null ? procs : defaultProcs();
             if (n < 1 || n > batch || batch % n != 0) throw new UserError("--procs must divide the batch of " + batch + ", got " + n);
             if (n > 1) {
-                int port = LaunchCommand.freePort();
+                int port = LocalRanks.freePort();
                 List<String> cmd = spec.commandLine().getParseResult().originalArgs(); // "demo" and its arguments
                 for (int rank = 1; rank < n; rank++) {
-                    Process p = LaunchCommand.startRank(rank, n, "127.0.0.1", port, torch.get_num_threads(), cmd);
+                    Process p = LocalRanks.start(rank, n, "127.0.0.1", port, torch.get_num_threads(), cmd);
                     workers.add(p);
-                    LaunchCommand.pump(p, "[rank " + rank + "] ", System.err);
+                    LocalRanks.relay(p, "[rank " + rank + "] ", System.err);
                 }
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> workers.forEach(Process::destroy)));
                 env = new DistEnv(0, n, 0, "127.0.0.1", port, DistEnv.DEFAULT_TIMEOUT_MILLIS);
@@ -186,7 +186,7 @@ public final class DemoCommand implements Callable<Integer> {
         double trainSeconds, sampleSeconds;
         Tensor images;
         // every rank trains, then samples its share of the images (same per-image seeds, same images as one process)
-        try (ProcessGroup pg = env.isDistributed() ? TrainCommand.joinGroup(env) : null;
+        try (ProcessGroup pg = env.isDistributed() ? Distributed.joinGroup(env) : null;
              ProgressBar bar = main ? new ProgressBar("sample", (labels.length + env.worldSize() - 1) / env.worldSize()) : null) {
             r = (pg != null ? trainer.withProcessGroup(pg) : trainer).run();
             trainSeconds = (System.nanoTime() - tTrain) / 1e9;

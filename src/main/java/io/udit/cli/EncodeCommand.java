@@ -71,7 +71,7 @@ public final class EncodeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
-        Vae v = loadVae(vae);
+        Vae v = VaeFolders.load(vae);
         System.err.println("vae: " + v.describe());
         long t0 = System.nanoTime();
         FeatureExtraction.Result r;
@@ -89,14 +89,5 @@ public final class EncodeCommand implements Callable<Integer> {
         System.out.printf("encoded %d entries (%d written now, %d already done) in %.1f s into %s and %s; manifest %s%n",
                 r.entries(), r.written(), r.alreadyDone(), (System.nanoTime() - t0) / 1e9, r.featuresDir(), r.labelsDir(), r.manifest());
         return 0;
-    }
-
-    /** Loads a VAE folder, turning every problem into a user error (exit code 2). */
-    static Vae loadVae(Path dir) {
-        try {
-            return Vae.load(dir);
-        } catch (VaeException e) {
-            throw new UserError(e.getMessage(), e);
-        }
     }
 }

@@ -203,12 +203,7 @@ public final class SampleCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError((e.getMessage().startsWith("sampler ") ? "--" : "") + e.getMessage(), e);
         }
-        DistEnv env;
-        try {
-            env = DistEnv.fromEnvironment(System.getenv(), 60_000);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), e);
-        }
+        DistEnv env = Distributed.environment(60_000);
         if (nprocPerNode != null && nprocPerNode > 1 && !env.isDistributed()) return relaunch(nprocPerNode);
         Files.createDirectories(out);
         long t0 = System.nanoTime();
@@ -249,7 +244,7 @@ public final class SampleCommand implements Callable<Integer> {
     private Tensor sampleSharded(ModelFiles.Loaded loaded, SampleRequest req, DistEnv env, io.udit.vae.Vae vae) throws Exception {
         int n = req.count(), b = req.batchSize(), batches = (n + b - 1) / b;
         Path parts = out.resolve(".parts");
-        try (ProcessGroup pg = TrainCommand.joinGroup(env)) {
+        try (ProcessGroup pg = Distributed.joinGroup(env)) {
             pg.checkSameConfig(checkpoint.toAbsolutePath() + "|" + java.util.Arrays.toString(req.labels()) + "|" + req.sampler()
                     + "|" + req.steps() + "|" + req.cfgScale() + "|" + req.guidanceLow() + "," + req.guidanceHigh() + "|" + req.flow() + "|" + req.seed() + "|" + req.batchSize() + "|" + req.noiseSchedule()
                     + "|" + (vae == null ? "" : decodeOptions.vae.toAbsolutePath()));

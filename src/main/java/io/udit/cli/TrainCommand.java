@@ -164,12 +164,7 @@ public final class TrainCommand implements Callable<Integer> {
         Engine.init();
         if (resume && overwrite) throw new UserError("--resume and --overwrite exclude each other");
         if (!(distTimeout > 0 && distTimeout <= 86_400)) throw new UserError("--dist-timeout must be in (0, 86400] seconds, got " + distTimeout);
-        DistEnv env;
-        try {
-            env = DistEnv.fromEnvironment(System.getenv(), (long) (distTimeout * 1000));
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), e);
-        }
+        DistEnv env = Distributed.environment((long) (distTimeout * 1000));
         RunFolder.Start start = resume ? RunFolder.Start.RESUME : overwrite ? RunFolder.Start.OVERWRITE : RunFolder.Start.NEW;
         // a run to resume is ours before its config is read (the trainer closes it); a new run's folder is made only
         // once every setting has been checked
@@ -185,7 +180,7 @@ public final class TrainCommand implements Callable<Integer> {
         installSignalHandlers(trainer);
         Trainer.Result r;
         if (env.isDistributed()) {
-            try (ProcessGroup pg = joinGroup(env)) {
+            try (ProcessGroup pg = Distributed.joinGroup(env)) {
                 System.err.println("rank " + env.rank() + " of " + env.worldSize() + " joined " + env.masterAddr() + ":" + env.masterPort());
                 r = trainer.withProcessGroup(pg).run();
             }
@@ -219,7 +214,7 @@ public final class TrainCommand implements Callable<Integer> {
         Dataset ds = openData(dataSpec, uncond, res);
         if (vaeDir != null) {
             try {
-                ds = new io.udit.vae.EncodedImages(ds, EncodeCommand.loadVae(Path.of(vaeDir)));
+                ds = new io.udit.vae.EncodedImages(ds, VaeFolders.load(Path.of(vaeDir)));
             } catch (io.udit.data.DataException e) {
                 throw new UserError("--vae: " + e.getMessage(), e);
             }
@@ -395,14 +390,6 @@ public final class TrainCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 // signal not available on this platform
             }
-        }
-    }
-
-    static ProcessGroup joinGroup(DistEnv env) {
-        try {
-            return ProcessGroup.join(env);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), e);
         }
     }
 
