@@ -12,7 +12,8 @@ import java.nio.file.Path;
 public final class DecodeOptions {
     @Option(names = "--vae", paramLabel = "DIR",
             description = "diffusers VAE folder (config.json + diffusion_pytorch_model.safetensors or .bin): decode latents to images "
-                    + "(latents / scaling_factor, decode, then uint8 as clamp(127.5 x + 128)).")
+                    + "(latents / scaling_factor, decode, then uint8 as clamp(127.5 x + 128)). Default: none; sample then writes the model's"
+                    + " output as the images, decode needs one.")
     Path vae;
 
     @Option(names = "--decode-batch", defaultValue = "0", paramLabel = "N",

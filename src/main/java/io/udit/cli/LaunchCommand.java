@@ -15,19 +15,24 @@ import java.util.concurrent.TimeUnit;
  * the collective timeout to notice before stopping them.
  */
 @Command(name = "launch", mixinStandardHelpOptions = true,
-        description = "Run N processes of a udit command as one data-parallel job: udit launch --nproc-per-node 2 -- train ...")
+        description = "Run N processes of a udit command as one data-parallel job, as torchrun does.",
+        footer = {"", "Examples:", "  udit launch --nproc-per-node 2 -- train --data fashion-mnist --batch 64",
+                "  udit launch --nproc-per-node 4 --threads-per-proc 2 -- sample --weights ckpt.pt"})
 public final class LaunchCommand implements Callable<Integer> {
-    @Option(names = "--nproc-per-node", defaultValue = "2", description = "Processes to start (default ${DEFAULT-VALUE}).")
+    @Option(names = "--nproc-per-node", defaultValue = "2", paramLabel = "N", description = "Processes to start (default ${DEFAULT-VALUE}).")
     int nproc;
 
-    @Option(names = "--master-addr", defaultValue = "127.0.0.1") String masterAddr;
+    @Option(names = "--master-addr", defaultValue = "127.0.0.1", paramLabel = "HOST",
+            description = "Address of rank 0, which hosts the rendezvous (default ${DEFAULT-VALUE}).")
+    String masterAddr;
 
-    @Option(names = "--master-port", description = "Rendezvous port (default: a free one).") Integer masterPort;
+    @Option(names = "--master-port", paramLabel = "PORT", description = "Rendezvous port (default: a free one).")
+    Integer masterPort;
 
-    @Option(names = "--threads-per-proc", description = "libtorch/OpenBLAS threads per process (default: cores / N, at least 1).")
+    @Option(names = "--threads-per-proc", paramLabel = "N", description = "libtorch/OpenBLAS threads per process (default: cores / N, at least 1).")
     Integer threads;
 
-    @Option(names = "--grace", defaultValue = "90", description = "Seconds the others get to stop after one fails (default ${DEFAULT-VALUE}).")
+    @Option(names = "--grace", defaultValue = "90", paramLabel = "SECONDS", description = "Seconds the others get to stop after one fails (default ${DEFAULT-VALUE}).")
     int grace;
 
     @Parameters(paramLabel = "COMMAND", description = "The udit command and its arguments (after --).")

@@ -33,12 +33,12 @@ import java.util.concurrent.Callable;
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "SPEC",
             description = "synthetic[:K], fashion-mnist[:DIR], an image folder (class sub-folders) or a latent feature folder"
-                    + " (required unless the run config names it).")
+                    + " (no default: required unless the run config names it).")
     String data;
 
     @Option(names = "--vae", paramLabel = "DIR",
             description = "Encode the images of --data with this diffusers VAE folder on the fly (a fresh posterior sample per read); "
-                    + "the model trains on the latents. Pre-encoding with 'udit encode' is faster for more than one epoch.")
+                    + "the model trains on the latents. Pre-encoding with 'udit encode' is faster for more than one epoch (default: none).")
     Path vae;
 
     @Option(names = "--unconditional", description = "Ignore labels: one class.")
@@ -226,8 +226,7 @@ public final class TrainCommand implements Callable<Integer> {
             model = model.withLearnSigma(false); // a flow model predicts one field
         }
         RunConfig cfg = runConfig(base, model, dataSpec, res, uncond, vaeDir);
-        Path dir = runDir != null ? runDir : Path.of("runs", model.family() + "-" + dataSpec.replaceAll("[^A-Za-z0-9]+", "_")
-                .replaceAll("^_|_$", "") + "-" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path dir = runDir != null ? runDir : RunDirs.defaultFor(model, dataSpec);
         if (env.isMain()) {
             System.err.println("data: " + ds.describe());
             System.err.println("model: " + io.udit.io.Json.write(model.toMap()));

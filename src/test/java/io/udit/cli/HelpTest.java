@@ -65,8 +65,8 @@ class HelpTest {
     }
 
     /**
-     * An option with a value says what happens without it: its description shows ${DEFAULT-VALUE} or names the
-     * default. Required options and flags (which default to off) need not.
+     * An option with a value says what happens without it: its description shows ${DEFAULT-VALUE}, names the
+     * default, or starts with "Required". Options picocli enforces and flags (which default to off) need not.
      */
     @Test
     void everyOptionalValueNamesItsDefault() {
@@ -75,7 +75,8 @@ class HelpTest {
             for (ArgSpec a : visibleArgs(e.getValue().getCommandSpec())) {
                 if (a.required() || !a.isOption() || a.arity().max() == 0) continue;
                 String d = description(a);
-                if (!d.contains("${DEFAULT-VALUE}") && !d.toLowerCase(java.util.Locale.ROOT).contains("default")) {
+                String lower = d.toLowerCase(java.util.Locale.ROOT);
+                if (!d.contains("${DEFAULT-VALUE}") && !lower.contains("default") && !lower.startsWith("required")) {
                     silent.add(e.getKey() + " " + name(a));
                 }
             }
@@ -92,7 +93,7 @@ class HelpTest {
         assertTrue(without.isEmpty(), "commands without examples: " + without);
     }
 
-    /** Each word of each description appears whole on one line of the rendered page (no "log.\njsonl"). */
+    /** Each word of each description, footer and command list entry appears whole on one line of the page (no "log.\njsonl"). */
     @Test
     void noWordIsSplitAcrossLines() {
         List<String> split = new ArrayList<>();
@@ -100,10 +101,18 @@ class HelpTest {
             CommandLine cl = e.getValue();
             String page = cl.getUsageMessage(CommandLine.Help.Ansi.OFF);
             List<String> lines = page.lines().toList();
-            for (ArgSpec a : visibleArgs(cl.getCommandSpec())) {
-                for (String word : description(a).split("\\s+")) {
+            Map<String, String> texts = new LinkedHashMap<>();
+            for (ArgSpec a : visibleArgs(cl.getCommandSpec())) texts.put(name(a), description(a));
+            texts.put("(description)", String.join(" ", cl.getCommandSpec().usageMessage().description()));
+            texts.put("(footer)", String.join(" ", cl.getCommandSpec().usageMessage().footer()));
+            for (CommandLine sub : cl.getSubcommands().values()) {
+                var usage = sub.getCommandSpec().usageMessage();
+                texts.put("(command list: " + sub.getCommandName() + ")", usage.header().length > 0 ? usage.header()[0] : usage.description()[0]);
+            }
+            for (var t : texts.entrySet()) {
+                for (String word : t.getValue().split("\\s+")) {
                     if (word.isEmpty() || word.contains("${")) continue;
-                    if (lines.stream().noneMatch(l -> l.contains(word))) split.add(e.getKey() + " " + name(a) + ": '" + word + "'");
+                    if (lines.stream().noneMatch(l -> l.contains(word))) split.add(e.getKey() + " " + t.getKey() + ": '" + word + "'");
                 }
             }
             for (String l : lines) {
@@ -118,6 +127,8 @@ class HelpTest {
         Cli.Result top = Cli.run("help");
         assertEquals(0, top.exitCode(), top.all());
         assertTrue(top.out().contains("Usage: udit ") && top.out().contains("train"), top.out());
+        Cli.Result bare = Cli.run();
+        assertEquals(top.out(), bare.out(), "udit alone prints the same page as udit help");
         Cli.Result train = Cli.run("help", "train");
         assertEquals(0, train.exitCode(), train.all());
         assertTrue(train.out().contains("Usage: udit train") && train.out().contains("--checkpoint-every"), train.out());
