@@ -29,9 +29,9 @@ public final class DecodeCommand implements Callable<Integer> {
     @Option(names = "--latents", required = true, paramLabel = "FILE|DIR", description = "The latents: .npy, .npz or a feature folder.")
     Path latents;
 
-    @Option(names = "--out-dir", defaultValue = "decoded", paramLabel = "DIR",
-            description = "Output folder for grid.png and images.npz (default ${DEFAULT-VALUE}).")
-    Path out;
+    // no defaultValue: picocli would apply it after the hidden --out alias below had set the folder
+    @Option(names = "--out-dir", paramLabel = "DIR", description = "Output folder for grid.png and images.npz (default decoded).")
+    Path out = Path.of("decoded");
 
     @Option(names = "--out", hidden = true, paramLabel = "DIR", description = "Old name of --out-dir.")
     void out(Path dir) {

@@ -20,8 +20,9 @@ import java.util.concurrent.Callable;
 /** One network evaluation from .npy inputs, eval form by default. */
 @Command(name = "forward", mixinStandardHelpOptions = true,
         description = "Run one network evaluation: out = model(x, t, y), written as .npy (float32).",
-        footer = {"", "Examples:", "  udit forward --model DiT-XL/2 --weights DiT-XL-2-256x256.pt --x x.npy --t t.npy --y y.npy --out out.npy",
-                "  udit forward --config micro.json --weights w.safetensors --x x.npy --t t.npy --y y.npy --out o.npy --train-form"})
+        footer = {"", "Examples:", "  udit forward --model DiT-XL/2 --weights DiT-XL-2.pt --x x.npy --t t.npy --y y.npy --out o.npy",
+                "  udit forward --config c.json --weights w.safetensors --x x.npy --t t.npy --y y.npy --out o.npy \\",
+                "      --train-form"})
 public final class ForwardCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;

@@ -34,7 +34,7 @@ import java.util.concurrent.Callable;
         description = "Sample from a checkpoint (ours or the reference's) into a PNG grid and an ADM-style .npz.",
         footer = {"", "Examples:", "  udit sample --weights runs/fm/checkpoints/step_0001000.pt --cfg-scale 4",
                 "  udit sample --weights DiT-XL-2-256x256.pt --vae sd-vae-ft-ema --classes 207,360 --out-dir dogs",
-                "  udit sample --weights SiT-XL-2-256x256.pt --vae sd-vae-ft-ema --sampler sde-euler --sampler-steps 250",
+                "  udit sample --weights SiT-XL-2-256x256.pt --vae sd-vae-ft-ema --sampler sde-euler",
                 "  udit sample --weights ckpt.pt --nproc-per-node 2   (two processes, the same images as one)"})
 public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--weights", paramLabel = "FILE",
@@ -132,9 +132,9 @@ public final class SampleCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--out-dir", defaultValue = "samples", paramLabel = "DIR",
-            description = "Output folder for grid.png and samples.npz (default ${DEFAULT-VALUE}).")
-    Path out;
+    // no defaultValue: picocli would apply it after the hidden --out alias below had set the folder
+    @Option(names = "--out-dir", paramLabel = "DIR", description = "Output folder for grid.png and samples.npz (default samples).")
+    Path out = Path.of("samples");
 
     @Option(names = "--out", hidden = true, paramLabel = "DIR", description = "Old name of --out-dir.")
     void out(Path dir) {

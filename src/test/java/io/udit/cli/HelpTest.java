@@ -115,6 +115,9 @@ class HelpTest {
                     if (lines.stream().noneMatch(l -> l.contains(word))) split.add(e.getKey() + " " + t.getKey() + ": '" + word + "'");
                 }
             }
+            for (String l : cl.getCommandSpec().usageMessage().footer()) {
+                if (l.length() > Main.USAGE_WIDTH) split.add(e.getKey() + ": footer line wider than the page, so it wraps: " + l);
+            }
             for (String l : lines) {
                 if (l.length() > Main.USAGE_WIDTH) split.add(e.getKey() + ": line longer than " + Main.USAGE_WIDTH + ": " + l);
             }
