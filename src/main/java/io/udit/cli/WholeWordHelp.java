@@ -68,7 +68,7 @@ final class WholeWordHelp extends Help {
     private String wrapped(String[] lines, Object... params) {
         StringBuilder out = new StringBuilder();
         for (String line : lines) {
-            String formatted = params.length == 0 ? line : String.format(line, params);
+            String formatted = String.format(line, params).stripTrailing(); // %n and the like, as picocli formats them
             int width = commandSpec().usageMessage().width();
             if (formatted.length() <= width) {
                 out.append(formatted).append(System.lineSeparator());

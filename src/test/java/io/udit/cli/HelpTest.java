@@ -103,8 +103,9 @@ class HelpTest {
             List<String> lines = page.lines().toList();
             Map<String, String> texts = new LinkedHashMap<>();
             for (ArgSpec a : visibleArgs(cl.getCommandSpec())) texts.put(name(a), description(a));
-            texts.put("(description)", String.join(" ", cl.getCommandSpec().usageMessage().description()));
-            texts.put("(footer)", String.join(" ", cl.getCommandSpec().usageMessage().footer()));
+            // descriptions and footers are format strings (%n): compare what picocli prints
+            texts.put("(description)", String.format(String.join(" ", cl.getCommandSpec().usageMessage().description())));
+            texts.put("(footer)", String.format(String.join(" ", cl.getCommandSpec().usageMessage().footer())));
             for (CommandLine sub : cl.getSubcommands().values()) {
                 var usage = sub.getCommandSpec().usageMessage();
                 texts.put("(command list: " + sub.getCommandName() + ")", usage.header().length > 0 ? usage.header()[0] : usage.description()[0]);
