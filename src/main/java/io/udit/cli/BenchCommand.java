@@ -12,7 +12,8 @@ import java.util.concurrent.Callable;
 
 /** Throughput of forward passes, training steps or sampling runs, with achieved GFLOP/s. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmark a model: median time, images/s, achieved GFLOP/s and share of peak, peak RSS, CPU contention.")
+        description = "Benchmark a model: median time, images/s, achieved GFLOP/s and share of peak, peak RSS, CPU contention.",
+        footer = {"", "Examples:", "  udit bench --model U-DiT-S", "  udit bench --model DiT-XL/2 --mode train --batch 4 --json"})
 public final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -20,11 +21,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "forward", description = "forward, train or sample (default ${DEFAULT-VALUE}).")
     String mode;
 
-    @Option(names = "--batch", defaultValue = "8") int batch;
-    @Option(names = "--warmup", defaultValue = "2") int warmup;
-    @Option(names = "--repeats", defaultValue = "5") int repeats;
-    @Option(names = "--sampler", defaultValue = "dpm++", description = "For --mode sample: ddpm, ddim, dpm++ or dpm++sde.") String sampler;
-    @Option(names = "--steps", defaultValue = "25", description = "For --mode sample: sampler steps.") int steps;
+    @Option(names = "--batch", defaultValue = "8", description = "Images per measured run (default ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured runs first (default ${DEFAULT-VALUE}).") int warmup;
+    @Option(names = "--repeats", defaultValue = "5", description = "Measured runs; the median is reported (default ${DEFAULT-VALUE}).") int repeats;
+    @Option(names = "--sampler", defaultValue = "dpm++", description = "For --mode sample: ddpm, ddim, dpm++ or dpm++sde (default ${DEFAULT-VALUE}).") String sampler;
+    @Option(names = "--steps", defaultValue = "25", description = "For --mode sample: sampler steps (default ${DEFAULT-VALUE}).") int steps;
     @Option(names = "--peak-gflops", defaultValue = "157", description = "fp32 peak of this machine (default ${DEFAULT-VALUE}).") double peak;
     @Option(names = "--json", description = "Print JSON only.") boolean json;
 

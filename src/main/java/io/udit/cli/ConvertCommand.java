@@ -16,13 +16,23 @@ import java.util.concurrent.Callable;
 
 /** Converts weights between torch .pt and .safetensors; training checkpoints give their ema (or model) weights. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = "Convert weights between .pt and .safetensors (format from the output extension).")
+        description = "Convert weights between .pt and .safetensors (format from the output extension).",
+        footer = {"", "Examples:", "  udit convert --weights runs/fm/checkpoints/step_0001000.pt --out fm-ema.safetensors",
+                "  udit convert --weights DiT-XL-2-256x256.pt --out DiT-XL-2-256x256.safetensors",
+                "  udit convert --weights step_0001000.pt --key model --out raw.pt   (the raw, not the EMA, weights)"})
 public final class ConvertCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "IN", description = "Input weights (.pt/.pth/.bin, .safetensors, .npz).")
+    @Option(names = "--weights", paramLabel = "FILE",
+            description = "Required: the weights to convert (.pt/.pth/.bin, .safetensors, .npz; udit training checkpoints too).")
     Path in;
 
-    @Parameters(index = "1", paramLabel = "OUT", description = "Output file: .pt, .pth or .safetensors.")
+    @Option(names = "--out", paramLabel = "FILE", description = "Required: the output file, .pt, .pth or .safetensors.")
     Path out;
+
+    @Parameters(arity = "0..2", hidden = true, paramLabel = "IN OUT", description = "Old form: the input and output files.")
+    void positional(java.util.List<Path> files) {
+        if (!files.isEmpty()) in = files.get(0);
+        if (files.size() > 1) out = files.get(1);
+    }
 
     @Option(names = "--key", paramLabel = "ema|model", description = "Which weights of a training checkpoint (default: ema if present).")
     String key;
@@ -33,15 +43,16 @@ public final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Engine.init();
-        Checks.regularFile("IN", in);
-        if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) throw new UserError("IN and OUT are the same file");
+        if (in == null || out == null) throw new UserError("give --weights FILE and --out FILE");
+        Checks.regularFile("--weights", in);
+        if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) throw new UserError("--weights and --out are the same file");
         WeightFiles.requireWritableFormat(out);
-        FileKinds.requireReplaceable(out, "OUT");
+        FileKinds.requireReplaceable(out, "--out");
         Map<String, Tensor> sd = ModelFiles.readWeights(in, key, verifyOption.verify()).stateDict();
         WeightFiles.writeStateDict(out, sd);
         long n = 0;
         for (Tensor t : sd.values()) n += t.numel();
-        System.out.printf("wrote %s: %d tensors, %,d values%n", out, sd.size(), n);
+        System.out.printf("wrote %s: %d tensors, %,d values%n", out.toAbsolutePath(), sd.size(), n);
         return 0;
     }
 }

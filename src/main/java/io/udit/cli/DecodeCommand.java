@@ -22,18 +22,26 @@ import java.util.concurrent.Callable;
 /** Decodes scaled latents (an .npy/.npz array or a feature folder) to a PNG grid and an ADM-style .npz. */
 @Command(name = "decode", mixinStandardHelpOptions = true,
         description = "Decode scaled VAE latents (N, 4, h, w) from an .npy / .npz (arr_0) file or a latent feature folder "
-                + "(udit encode's output) into grid.png and images.npz (arr_0 uint8 NHWC, arr_1 labels when known).")
+                + "(udit encode's output) into grid.png and images.npz (arr_0 uint8 NHWC, arr_1 labels when known).",
+        footer = {"", "Examples:", "  udit decode --latents features --vae sd-vae-ft-ema --limit 16",
+                "  udit decode --latents z.npy --vae sd-vae-ft-ema --out-dir decoded-z --tile 32"})
 public final class DecodeCommand implements Callable<Integer> {
-    @Option(names = "--latents", required = true, paramLabel = "FILE|DIR", description = "Latents: .npy, .npz or a feature folder.")
+    @Option(names = "--latents", required = true, paramLabel = "FILE|DIR", description = "The latents: .npy, .npz or a feature folder.")
     Path latents;
 
-    @Option(names = "--out", defaultValue = "decoded", paramLabel = "DIR", description = "Output folder (default ${DEFAULT-VALUE}).")
-    Path out;
+    // no defaultValue: picocli would apply it after the hidden --out alias below had set the folder
+    @Option(names = "--out-dir", paramLabel = "DIR", description = "Output folder for grid.png and images.npz (default decoded).")
+    Path out = Path.of("decoded");
 
-    @Option(names = "--limit", defaultValue = "64", description = "At most this many latents from a feature folder (default ${DEFAULT-VALUE}).")
+    @Option(names = "--out", hidden = true, paramLabel = "DIR", description = "Old name of --out-dir.")
+    void out(Path dir) {
+        out = dir;
+    }
+
+    @Option(names = "--limit", defaultValue = "64", paramLabel = "N", description = "At most this many latents from a feature folder (default ${DEFAULT-VALUE}).")
     int limit;
 
-    @Option(names = "--per-row", defaultValue = "8", description = "Grid columns (default ${DEFAULT-VALUE}).")
+    @Option(names = "--per-row", defaultValue = "8", paramLabel = "N", description = "Grid columns (default ${DEFAULT-VALUE}).")
     int perRow;
 
     @Mixin
@@ -83,7 +91,7 @@ public final class DecodeCommand implements Callable<Integer> {
         if (labels != null) arrays.put("arr_1", Tensors.longs(labels, labels.length));
         Path npz = out.resolve("images.npz");
         Npz.write(npz, arrays);
-        System.out.printf("decoded %d latents %s to %s and %s in %.1f s%n", z.size(0), Tensors.shapeString(z), grid, npz,
+        System.out.printf("decoded %d latents %s to %s and %s in %.1f s%n", z.size(0), Tensors.shapeString(z), grid.toAbsolutePath(), npz.toAbsolutePath(),
                 (System.nanoTime() - t0) / 1e9);
         return 0;
     }

@@ -12,7 +12,8 @@ import java.nio.file.Path;
 public final class DecodeOptions {
     @Option(names = "--vae", paramLabel = "DIR",
             description = "diffusers VAE folder (config.json + diffusion_pytorch_model.safetensors or .bin): decode latents to images "
-                    + "(latents / scaling_factor, decode, then uint8 as clamp(127.5 x + 128)).")
+                    + "(latents / scaling_factor, decode, then uint8 as clamp(127.5 x + 128)). Default: none; sample then writes the model's"
+                    + " output as the images, decode needs one.")
     Path vae;
 
     @Option(names = "--decode-batch", defaultValue = "0", paramLabel = "N",
@@ -41,7 +42,7 @@ public final class DecodeOptions {
 
     /** The VAE, or null without --vae; problems are user errors. */
     Vae loadVae() {
-        return vae == null ? null : EncodeCommand.loadVae(vae);
+        return vae == null ? null : VaeFolders.load(vae);
     }
 
     Vae.DecodeOptions options() {

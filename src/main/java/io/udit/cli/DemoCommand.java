@@ -51,15 +51,23 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Train a small U-DiT on built-in data, sample every class, measure class fidelity and a Fréchet"
-                + " distance, and write grid.png, loss.png, metrics.json and report.md into a run folder.")
+                + " distance, and write grid.png, loss.png, metrics.json and report.md into a run folder.",
+        footer = {"", "Examples:", "  udit demo                                (synthetic shapes, about 13 minutes)",
+                "  udit demo --data fashion-mnist --minutes 30",
+                "  udit demo --minutes 2 --run-dir runs/quick (a short look; the images stay rough)"})
 public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--data", defaultValue = "synthetic",
             description = "synthetic (8 shape classes, generated) or fashion-mnist[:DIR] (default ${DEFAULT-VALUE}).")
     String data;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default runs/demo-<data>-<time>).")
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "Run folder (default runs/udit-<data>-<timestamp>).")
     Path out;
+
+    @Option(names = "--out", hidden = true, paramLabel = "DIR", description = "Old name of --run-dir.")
+    void out(Path dir) {
+        out = dir;
+    }
 
     @Option(names = "--minutes", description = "Training time budget (default: 12 for synthetic, 20 for fashion-mnist).")
     Double minutes;
@@ -87,17 +95,27 @@ public final class DemoCommand implements Callable<Integer> {
             + " fashion-mnist).")
     Double cfgOption;
 
-    @Option(names = "--procs", description = "Training processes, one data-parallel job on this machine (default: one per"
+    @Option(names = "--nproc-per-node", paramLabel = "N", description = "Training processes, one data-parallel job on this machine (default: one per"
             + " core, up to 8, when the machine is otherwise idle; else 1).")
     Integer procs;
+
+    @Option(names = "--procs", hidden = true, paramLabel = "N", description = "Old name of --nproc-per-node.")
+    void procs(int n) {
+        procs = n;
+    }
 
     @Spec CommandSpec spec;
 
     // the stochastic solver at 25 steps scores best of the samplers on demo checkpoints (docs/demo.md)
     @Option(names = "--sampler", defaultValue = "dpm++sde", description = "ddpm, ddim, dpm++ or dpm++sde (default ${DEFAULT-VALUE}).")
     String sampler;
-    @Option(names = "--sampler-steps", defaultValue = "25") int samplerSteps;
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--sampler-steps", defaultValue = "25", paramLabel = "N", description = "Sampler steps of the final samples"
+            + " (default ${DEFAULT-VALUE}).")
+    int samplerSteps;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the data, the initial weights and the"
+            + " sampling noise (default ${DEFAULT-VALUE}).")
+    long seed;
 
     @Override
     public Integer call() throws Exception {
@@ -134,11 +152,10 @@ public final class DemoCommand implements Callable<Integer> {
         }
         ModelConfig model = loadConfig(fashion ? "fashion-mnist" : "synthetic");
         double budget = minutes != null ? minutes : fashion ? 20 : 12; // synthetic: ~13 minutes in all; fashion-mnist: ~23
-        Path dir = out != null ? out : Path.of("runs", "demo-" + (fashion ? "fashion-mnist" : "synthetic") + "-"
-                + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path dir = (out != null ? out : RunDirs.defaultFor(model, fashion ? "fashion-mnist" : "synthetic")).toAbsolutePath();
         // training runs as a data-parallel job of `procs` single-thread processes (this one is rank 0): the demo's
         // tiny model cannot use two threads in one process, two processes use both cores
-        DistEnv env = DistEnv.fromEnvironment(System.getenv(), DistEnv.DEFAULT_TIMEOUT_MILLIS);
+        DistEnv env = Distributed.environment(DistEnv.DEFAULT_TIMEOUT_MILLIS);
         boolean main = env.isMain();
         if (main) {
             Files.createDirectories(dir);
@@ -147,14 +164,14 @@ public final class DemoCommand implements Callable<Integer> {
         List<Process> workers = new ArrayList<>();
         if (!env.isDistributed()) {
             int n = procs != null ? procs : defaultProcs();
-            if (n < 1 || n > batch || batch % n != 0) throw new UserError("--procs must divide the batch of " + batch + ", got " + n);
+            if (n < 1 || n > batch || batch % n != 0) throw new UserError("--nproc-per-node must divide the batch of " + batch + ", got " + n);
             if (n > 1) {
-                int port = LaunchCommand.freePort();
+                int port = LocalRanks.freePort();
                 List<String> cmd = spec.commandLine().getParseResult().originalArgs(); // "demo" and its arguments
                 for (int rank = 1; rank < n; rank++) {
-                    Process p = LaunchCommand.startRank(rank, n, "127.0.0.1", port, torch.get_num_threads(), cmd);
+                    Process p = LocalRanks.start(rank, n, "127.0.0.1", port, torch.get_num_threads(), cmd);
                     workers.add(p);
-                    LaunchCommand.pump(p, "[rank " + rank + "] ", System.err);
+                    LocalRanks.relay(p, "[rank " + rank + "] ", System.err);
                 }
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> workers.forEach(Process::destroy)));
                 env = new DistEnv(0, n, 0, "127.0.0.1", port, DistEnv.DEFAULT_TIMEOUT_MILLIS);
@@ -186,7 +203,7 @@ public final class DemoCommand implements Callable<Integer> {
         double trainSeconds, sampleSeconds;
         Tensor images;
         // every rank trains, then samples its share of the images (same per-image seeds, same images as one process)
-        try (ProcessGroup pg = env.isDistributed() ? TrainCommand.joinGroup(env) : null;
+        try (ProcessGroup pg = env.isDistributed() ? Distributed.joinGroup(env) : null;
              ProgressBar bar = main ? new ProgressBar("sample", (labels.length + env.worldSize() - 1) / env.worldSize()) : null) {
             r = (pg != null ? trainer.withProcessGroup(pg) : trainer).run();
             trainSeconds = (System.nanoTime() - tTrain) / 1e9;
@@ -313,7 +330,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
         sb.append("\n## Samples (one row per class)\n\n![samples](grid.png)\n\n## Loss\n\n![loss](loss.png)\n\n");
         sb.append("Previews during training are in `samples/`, checkpoints in `checkpoints/` (load one with\n");
-        sb.append("`./udit sample --checkpoint ").append(dir.resolve("checkpoints")).append("/step_NNNNNNN.pt`).\n");
+        sb.append("`./udit sample --weights ").append(dir.resolve("checkpoints")).append("/step_NNNNNNN.pt`).\n");
         return sb.toString();
     }
 }

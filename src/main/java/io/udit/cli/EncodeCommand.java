@@ -16,7 +16,10 @@ import java.util.concurrent.Callable;
 @Command(name = "encode", mixinStandardHelpOptions = true,
         description = {"Encode an image folder with a diffusers VAE into latent features: <out>/imagenet<R>_features/<i>.npy "
                 + "(scaled posterior sample, float32 (1, 4, R/8, R/8)) and <out>/imagenet<R>_labels/<i>.npy (int64 (1,)), "
-                + "plus manifest.json. Resumable: rerun the same command to continue."})
+                + "plus manifest.json. Resumable: rerun the same command to continue."},
+        footer = {"", "Examples:", "  udit encode --images imagenet/train --vae sd-vae-ft-ema --out-dir features",
+                "  udit encode --images imagenet/train --vae sd-vae-ft-ema --out-dir features --flip both",
+                "  udit train --data features --model U-DiT-B   (then train on the latents)"})
 public final class EncodeCommand implements Callable<Integer> {
     @Option(names = "--images", required = true, paramLabel = "DIR",
             description = "Image folder: class sub-folders (ImageNet layout) or a flat folder (one class).")
@@ -26,10 +29,15 @@ public final class EncodeCommand implements Callable<Integer> {
             description = "diffusers VAE folder (config.json + diffusion_pytorch_model.safetensors or .bin), e.g. sd-vae-ft-ema.")
     Path vae;
 
-    @Option(names = "--out", required = true, paramLabel = "FEATURES", description = "Output folder (created; reused to resume).")
+    @Option(names = "--out-dir", paramLabel = "DIR", description = "Required: the output folder (created; reused to resume).")
     Path out;
 
-    @Option(names = "--resolution", defaultValue = "256", description = "ADM centre-crop size (default ${DEFAULT-VALUE}).")
+    @Option(names = "--out", hidden = true, paramLabel = "DIR", description = "Old name of --out-dir.")
+    void out(Path dir) {
+        out = dir;
+    }
+
+    @Option(names = "--resolution", defaultValue = "256", paramLabel = "N", description = "ADM centre-crop size (default ${DEFAULT-VALUE}).")
     int resolution;
 
     @Option(names = "--flip", arity = "0..1", fallbackValue = "random", defaultValue = "none", paramLabel = "none|random|both",
@@ -38,10 +46,10 @@ public final class EncodeCommand implements Callable<Integer> {
                     + "latent as entry N + i."})
     String flip;
 
-    @Option(names = "--batch", defaultValue = "4", description = "Images per encoder call (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "4", paramLabel = "N", description = "Images per encoder call (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the posterior noise and random flips (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the posterior noise and random flips (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--skip-non-images", description = "Skip files without an image extension (default: refuse the folder, naming them).")
@@ -52,6 +60,7 @@ public final class EncodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (out == null) throw new UserError("missing --out-dir DIR (the folder the features go to)");
         Checks.inRange("--resolution", resolution, 1, 4096);
         Checks.inRange("--batch", batch, 1, 4096);
         if (!java.nio.file.Files.isDirectory(images)) {
@@ -71,7 +80,7 @@ public final class EncodeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
-        Vae v = loadVae(vae);
+        Vae v = VaeFolders.load(vae);
         System.err.println("vae: " + v.describe());
         long t0 = System.nanoTime();
         FeatureExtraction.Result r;
@@ -87,16 +96,7 @@ public final class EncodeCommand implements Callable<Integer> {
             if (bar[0] != null) bar[0].close();
         }
         System.out.printf("encoded %d entries (%d written now, %d already done) in %.1f s into %s and %s; manifest %s%n",
-                r.entries(), r.written(), r.alreadyDone(), (System.nanoTime() - t0) / 1e9, r.featuresDir(), r.labelsDir(), r.manifest());
+                r.entries(), r.written(), r.alreadyDone(), (System.nanoTime() - t0) / 1e9, r.featuresDir().toAbsolutePath(), r.labelsDir().toAbsolutePath(), r.manifest().toAbsolutePath());
         return 0;
-    }
-
-    /** Loads a VAE folder, turning every problem into a user error (exit code 2). */
-    static Vae loadVae(Path dir) {
-        try {
-            return Vae.load(dir);
-        } catch (VaeException e) {
-            throw new UserError(e.getMessage(), e);
-        }
     }
 }

@@ -21,13 +21,18 @@ import java.util.concurrent.Callable;
         description = {"FID, sFID, Inception Score, precision and recall of samples against a reference batch, as the ADM "
                 + "evaluator computes them (with pytorch-fid's port of the FID Inception network).",
                 "Both files are np.savez archives with arr_0 = uint8 images N x H x W x 3; the reference may instead "
-                + "(or also) hold precomputed mu, sigma, mu_s, sigma_s."})
+                + "(or also) hold precomputed mu, sigma, mu_s, sigma_s."},
+        footer = {"", "Examples:", "  udit eval --samples samples/samples.npz --ref VIRTUAL_imagenet256_labeled.npz",
+                "  udit eval --samples s.npz --ref ref.npz --inception pt_inception-2015-12-05-6726825d.pth --json",
+                "", "The Inception weights: " + FidInceptionV3.WEIGHTS_FILE_NAME + " from pytorch-fid's release",
+                "github.com/mseitzer/pytorch-fid/releases/tag/fid_weights, saved in ~/.cache/udit/ (or pass",
+                "--inception FILE, or set UDIT_INCEPTION)."})
 public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--samples", required = true, paramLabel = "S.npz", description = "Generated samples (arr_0: uint8 N x H x W x 3).")
     Path samples;
 
     @Option(names = "--ref", required = true, paramLabel = "REF.npz",
-            description = "Reference batch (arr_0 images and/or mu, sigma, mu_s, sigma_s), e.g. ADM's VIRTUAL_imagenet256_labeled.npz.")
+            description = "Reference batch (arr_0 images and/or mu, sigma, mu_s, sigma_s), for example ADM's VIRTUAL_imagenet256_labeled.npz.")
     Path ref;
 
     @Option(names = "--inception", paramLabel = "FILE",
@@ -35,17 +40,17 @@ public final class EvalCommand implements Callable<Integer> {
                     + "else ~/.cache/udit/" + FidInceptionV3.WEIGHTS_FILE_NAME + ".")
     Path inception;
 
-    @Option(names = "--batch", defaultValue = "50", description = "Images per Inception batch (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "50", paramLabel = "N", description = "Images per Inception batch (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--no-cache", description = "Do not read or write cached activations (<name>.udit-acts-<hash>.npz next to each input).")
+    @Option(names = "--no-cache", description = "Do not read or write cached activations (files <name>.udit-acts-<hash>.npz next to each input).")
     boolean noCache;
 
     @Option(names = "--cache-dir", paramLabel = "DIR",
             description = "Where activations go when an input's folder is not writable (default ~/.cache/udit/activations).")
     Path cacheDir;
 
-    @Option(names = "--distances", defaultValue = "float32",
+    @Option(names = "--distances", defaultValue = "float32", paramLabel = "float32|float64",
             description = "Arithmetic of the precision/recall distances: float32 (default) or float64.")
     String distances;
 

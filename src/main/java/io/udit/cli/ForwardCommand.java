@@ -19,12 +19,15 @@ import java.util.concurrent.Callable;
 
 /** One network evaluation from .npy inputs, eval form by default. */
 @Command(name = "forward", mixinStandardHelpOptions = true,
-        description = "Run one network evaluation: out = model(x, t, y), written as .npy (float32).")
+        description = "Run one network evaluation: out = model(x, t, y), written as .npy (float32).",
+        footer = {"", "Examples:", "  udit forward --model DiT-XL/2 --weights DiT-XL-2.pt --x x.npy --t t.npy --y y.npy --out o.npy",
+                "  udit forward --config c.json --weights w.safetensors --x x.npy --t t.npy --y y.npy --out o.npy \\",
+                "      --train-form"})
 public final class ForwardCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--weights", required = true, paramLabel = "FILE",
+    @Option(names = {"--weights"}, required = true, paramLabel = "FILE",
             description = "Weights: torch .pt (state dict or training checkpoint), .safetensors or .npz.")
     Path weights;
 
@@ -72,7 +75,7 @@ public final class ForwardCommand implements Callable<Integer> {
                 }
             }
             Npy.write(out, result.contiguous());
-            System.out.println("wrote " + out + " " + Tensors.shapeString(result) + " ("
+            System.out.println("wrote " + out.toAbsolutePath() + " " + Tensors.shapeString(result) + " ("
                     + (trainForm ? "train" : "eval") + " form)");
         }
         return 0;

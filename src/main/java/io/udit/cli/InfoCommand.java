@@ -16,7 +16,9 @@ import java.util.concurrent.Callable;
 
 /** Parameters and MACs of a model, counted as the paper counts them; no weights are allocated. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Parameters (as trained and folded) and GMACs per image (folded and training graph).")
+        description = "Parameters (as trained and folded) and GMACs per image (folded and training graph).",
+        footer = {"", "Examples:", "  udit info                      (every named model)", "  udit info --model U-DiT-B --json",
+                "  udit info --config micro.json --input-size 64"})
 public final class InfoCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -24,7 +26,7 @@ public final class InfoCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
 
-    @Option(names = "--all", description = "Every named model.")
+    @Option(names = "--all", description = "Every named model (also what info shows without --model or --config).")
     boolean all;
 
     @Override

@@ -4,12 +4,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -21,19 +15,24 @@ import java.util.concurrent.TimeUnit;
  * the collective timeout to notice before stopping them.
  */
 @Command(name = "launch", mixinStandardHelpOptions = true,
-        description = "Run N processes of a udit command as one data-parallel job: udit launch --nproc-per-node 2 -- train ...")
+        description = "Run N processes of a udit command as one data-parallel job, as torchrun does.",
+        footer = {"", "Examples:", "  udit launch --nproc-per-node 2 -- train --data fashion-mnist --batch 64",
+                "  udit launch --nproc-per-node 4 --threads-per-proc 2 -- sample --weights ckpt.pt"})
 public final class LaunchCommand implements Callable<Integer> {
-    @Option(names = "--nproc-per-node", defaultValue = "2", description = "Processes to start (default ${DEFAULT-VALUE}).")
+    @Option(names = "--nproc-per-node", defaultValue = "2", paramLabel = "N", description = "Processes to start (default ${DEFAULT-VALUE}).")
     int nproc;
 
-    @Option(names = "--master-addr", defaultValue = "127.0.0.1") String masterAddr;
+    @Option(names = "--master-addr", defaultValue = "127.0.0.1", paramLabel = "HOST",
+            description = "Address of rank 0, which hosts the rendezvous (default ${DEFAULT-VALUE}).")
+    String masterAddr;
 
-    @Option(names = "--master-port", description = "Rendezvous port (default: a free one).") Integer masterPort;
+    @Option(names = "--master-port", paramLabel = "PORT", description = "Rendezvous port (default: a free one).")
+    Integer masterPort;
 
-    @Option(names = "--threads-per-proc", description = "libtorch/OpenBLAS threads per process (default: cores / N, at least 1).")
+    @Option(names = "--threads-per-proc", paramLabel = "N", description = "libtorch/OpenBLAS threads per process (default: cores / N, at least 1).")
     Integer threads;
 
-    @Option(names = "--grace", defaultValue = "90", description = "Seconds the others get to stop after one fails (default ${DEFAULT-VALUE}).")
+    @Option(names = "--grace", defaultValue = "90", paramLabel = "SECONDS", description = "Seconds the others get to stop after one fails (default ${DEFAULT-VALUE}).")
     int grace;
 
     @Parameters(paramLabel = "COMMAND", description = "The udit command and its arguments (after --).")
@@ -47,14 +46,14 @@ public final class LaunchCommand implements Callable<Integer> {
         Checks.inRange("--grace", grace, 0, 86_400);
         if (command == null || command.isEmpty()) throw new UserError("give the udit command to run after --, e.g. -- train --data synthetic");
         if (command.get(0).equals("launch")) throw new UserError("launch cannot launch itself");
-        int port = masterPort != null ? masterPort : freePort();
+        int port = masterPort != null ? masterPort : LocalRanks.freePort();
         int perProc = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / nproc);
         List<Process> procs = new ArrayList<>();
         List<Thread> pumps = new ArrayList<>();
         for (int rank = 0; rank < nproc; rank++) {
-            Process p = startRank(rank, nproc, masterAddr, port, perProc, command);
+            Process p = LocalRanks.start(rank, nproc, masterAddr, port, perProc, command);
             procs.add(p);
-            pumps.add(pump(p, "[rank " + rank + "] ", rank == 0 ? System.out : System.err));
+            pumps.add(LocalRanks.relay(p, "[rank " + rank + "] ", rank == 0 ? System.out : System.err));
         }
         System.err.printf("launched %d processes (%d threads each), rendezvous %s:%d%n", nproc, perProc, masterAddr, port);
         int exit = 0;
@@ -88,49 +87,5 @@ public final class LaunchCommand implements Callable<Integer> {
         for (Process p : procs) p.waitFor();
         for (Thread t : pumps) t.join(2000);
         return exit;
-    }
-
-    /** Starts one rank of a local job: this JVM's classpath running {@code command} with torchrun's variables set. */
-    static Process startRank(int rank, int nproc, String masterAddr, int port, int threads, List<String> command) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName()));
-        cmd.addAll(command);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        var env = pb.environment();
-        env.put("RANK", Integer.toString(rank));
-        env.put("LOCAL_RANK", Integer.toString(rank));
-        env.put("WORLD_SIZE", Integer.toString(nproc));
-        env.put("LOCAL_WORLD_SIZE", Integer.toString(nproc));
-        env.put("MASTER_ADDR", masterAddr);
-        env.put("MASTER_PORT", Integer.toString(port));
-        env.put("UDIT_THREADS", Integer.toString(threads));
-        env.put("OMP_NUM_THREADS", Integer.toString(threads));
-        env.put("OPENBLAS_NUM_THREADS", "1"); // OpenBLAS stays single-threaded beside OpenMP (see Engine)
-        return pb.start();
-    }
-
-    static Thread pump(Process p, String prefix, PrintStream out) {
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    synchronized (LaunchCommand.class) {
-                        out.println(prefix + line);
-                    }
-                }
-            } catch (IOException ignored) {
-                // the process is gone
-            }
-        }, "udit-launch-pump");
-        t.setDaemon(true);
-        t.start();
-        return t;
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

@@ -11,7 +11,10 @@ import java.io.UncheckedIOException;
  * stopped on a NaN/Inf loss or gradient. */
 @Command(name = "udit", mixinStandardHelpOptions = true, version = "udit 0.1.0",
         description = "U-DiT diffusion transformers on libtorch: train, sample, evaluate.",
-        subcommands = {DemoCommand.class, InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, EvalCommand.class, LaunchCommand.class,
+        footer = {"", "Examples:", "  udit demo                         (train a small model on built-in data and report on it)",
+                "  udit help train                   (the options of one command)",
+                "  udit --device cuda train --data fashion-mnist"},
+        subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, EvalCommand.class, LaunchCommand.class,
                 EncodeCommand.class, DecodeCommand.class, VaeInitCommand.class})
 public final class Main implements Runnable {
     static final String STANDALONE = "udit.standalone";
@@ -22,9 +25,13 @@ public final class Main implements Runnable {
         System.setProperty("udit.device", device);
     }
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** Without a command: the top-level help page. */
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 
     public static void main(String[] args) {
@@ -34,7 +41,7 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns the exit code (for tests and embedding). */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = commandLine();
         cl.registerConverter(Double.class, Main::finiteDouble).registerConverter(double.class, Main::finiteDouble);
         cl.registerConverter(Float.class, v -> (float) finiteDouble(v)).registerConverter(float.class, v -> (float) finiteDouble(v));
         cl.setParameterExceptionHandler((ex, args1) -> {
@@ -68,6 +75,19 @@ public final class Main implements Runnable {
             System.err.println("udit: " + outOfMemory(e));
             return 2;
         }
+    }
+
+    /** Help pages are rendered this wide: descriptions get a column wide enough that no word of theirs is split. */
+    static final int USAGE_WIDTH = 100;
+
+    /** The command tree with its help layout (usage width, the help command's examples). */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.getSubcommands().get("help").getCommandSpec().usageMessage().footer("", "Examples:", "  udit help", "  udit help sample");
+        WholeWordHelp.install(cl);
+        cl.setUsageHelpWidth(USAGE_WIDTH);
+        cl.setUsageHelpLongOptionsMaxWidth(30);
+        return cl;
     }
 
     /** Java heap or JavaCPP's native limit exhausted, or libtorch's allocator refusing an allocation. */

@@ -16,23 +16,26 @@ import java.util.Map;
 /** --model NAME | --config FILE, plus the overrides every named config accepts. */
 public final class ModelOptions {
     @Option(names = "--model", paramLabel = "NAME",
-            description = "A named model: U-DiT-S, U-DiT-B, U-DiT-L, DiT-{S,B,L,XL}/{2,4,8}.")
+            description = "A named model: U-DiT-S, U-DiT-B, U-DiT-L, DiT-S/2 ... DiT-XL/8 (sizes S, B, L, XL; patches 2, 4, 8)."
+                    + " Default: train fits U-DiT-S to the data, sample reads the checkpoint's config, info lists every model;"
+                    + " forward and bench need --model or --config.")
     String model;
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "A JSON model config (the reference constructor's argument names; \"model\" picks a named base).")
+            description = "A JSON model config (the reference constructor's argument names; \"model\" picks a named base);"
+                    + " replaces --model (default: none).")
     Path config;
 
-    @Option(names = "--input-size", paramLabel = "N", description = "Override: latent/image side length.")
+    @Option(names = "--input-size", paramLabel = "N", description = "Override: latent/image side length (default: the config's).")
     Integer inputSize;
 
-    @Option(names = "--in-channels", paramLabel = "C", description = "Override: input channels.")
+    @Option(names = "--in-channels", paramLabel = "C", description = "Override: input channels (default: the config's).")
     Integer inChannels;
 
-    @Option(names = "--num-classes", paramLabel = "K", description = "Override: number of classes.")
+    @Option(names = "--num-classes", paramLabel = "K", description = "Override: number of classes (default: the config's).")
     Integer numClasses;
 
-    @Option(names = "--learn-sigma", paramLabel = "BOOL", arity = "1", description = "Override: learned variance (true/false).")
+    @Option(names = "--learn-sigma", paramLabel = "BOOL", arity = "1", description = "Override: learned variance, true or false (default: the config's).")
     Boolean learnSigma;
 
     public boolean isSet() {

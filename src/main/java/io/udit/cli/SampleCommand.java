@@ -31,10 +31,20 @@ import java.util.concurrent.Callable;
 
 /** Samples images from a checkpoint: a PNG grid and an ADM-style .npz (arr_0 uint8 NHWC, arr_1 labels). */
 @Command(name = "sample", mixinStandardHelpOptions = true,
-        description = "Sample from a checkpoint (ours or the reference's) into a PNG grid and an ADM-style .npz.")
+        description = "Sample from a checkpoint (ours or the reference's) into a PNG grid and an ADM-style .npz.",
+        footer = {"", "Examples:", "  udit sample --weights runs/fm/checkpoints/step_0001000.pt --cfg-scale 4",
+                "  udit sample --weights DiT-XL-2-256x256.pt --vae sd-vae-ft-ema --classes 207,360 --out-dir dogs",
+                "  udit sample --weights SiT-XL-2-256x256.pt --vae sd-vae-ft-ema --sampler sde-euler",
+                "  udit sample --weights ckpt.pt --nproc-per-node 2   (two processes, the same images as one)"})
 public final class SampleCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "Checkpoint or weights file.")
-    Path checkpoint;
+    @Option(names = "--weights", paramLabel = "FILE",
+            description = "Required: a udit training checkpoint, or weights as .pt, .safetensors or .npz (DiT, SiT and U-DiT releases).")
+    Path weights;
+
+    @Option(names = "--checkpoint", hidden = true, paramLabel = "FILE", description = "Old name of --weights.")
+    void checkpoint(Path file) {
+        weights = file;
+    }
 
     @Option(names = "--key", paramLabel = "ema|model", description = "Weights of a training checkpoint (default: ema).")
     String key;
@@ -45,7 +55,7 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--classes", split = ",", paramLabel = "C", description = "Class ids to sample (default: every class).")
     List<Long> classes;
 
-    @Option(names = "--per-class", defaultValue = "8", description = "Images per class (default ${DEFAULT-VALUE}).")
+    @Option(names = "--per-class", defaultValue = "8", paramLabel = "N", description = "Images per class (default ${DEFAULT-VALUE}).")
     int perClass;
 
     @Option(names = "--sampler", paramLabel = "NAME", description = "DDPM models: ddpm, ddim, dpm++ (DPM-Solver++ 2M, the default) or dpm++sde"
@@ -53,21 +63,30 @@ public final class SampleCommand implements Callable<Integer> {
             + " the SDE methods sde-euler, sde-heun.")
     String sampler;
 
-    @Option(names = "--steps", description = "Sampler steps (default: 250 ddpm, 50 ddim, 25 dpm++ and dpm++sde); flow samplers:"
-            + " grid points, as SiT's num_steps (default 250).")
+    @Option(names = "--sampler-steps", paramLabel = "N", description = "Sampler steps (default: 250 ddpm, 50 ddim, 25 dpm++ and"
+            + " dpm++sde); flow samplers: grid points, as SiT's num_steps (default 250).")
     Integer steps;
 
-    @Option(names = "--eta", defaultValue = "0", description = "DDIM eta (default ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", hidden = true, paramLabel = "N", description = "Old name of --sampler-steps.")
+    void steps(int n) {
+        steps = n;
+    }
+
+    @Option(names = "--eta", defaultValue = "0", paramLabel = "X", description = "DDIM eta (default ${DEFAULT-VALUE}).")
     double eta;
 
-    @Option(names = "--cfg-scale", defaultValue = "1.0", description = "Classifier-free guidance scale (1 = none).")
+    @Option(names = "--cfg-scale", defaultValue = "1.0", paramLabel = "X",
+            description = "Classifier-free guidance scale (default ${DEFAULT-VALUE} = no guidance; 1.5 for DiT's FID, 4 to look at).")
     double cfgScale;
 
-    @Option(names = "--cfg-mode", defaultValue = "standard",
-            description = "standard (all latent channels) or reference (channels 0-2, as U-DiT/DiT's forward_with_cfg).")
+    @Option(names = "--cfg-mode", defaultValue = "standard", paramLabel = "standard|reference",
+            description = "standard (guide all latent channels; the default) or reference (channels 0-2 only, as U-DiT/DiT's"
+                    + " forward_with_cfg).")
     String cfgMode;
 
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N",
+            description = "Seed of the noise; image i of a run gets its own stream, so batches and processes do not change it (default ${DEFAULT-VALUE}).")
+    long seed;
 
     @Option(names = "--guidance-interval", split = ",", paramLabel = "LO,HI",
             description = "Guide only where the normalised time s (0 = noise, 1 = data) is in [LO, HI] (Kynkaenniemi et al. 2024;"
@@ -97,22 +116,30 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--last-step-size", paramLabel = "X", description = "Flow SDE samplers: size of the last step (default 0.04).")
     Double lastStepSize;
 
-    @Option(names = "--noise-schedule", description = "linear, cosine or cosine-shiftK (default: what the checkpoint recorded, else linear).")
+    @Option(names = "--noise-schedule", paramLabel = "NAME", description = "linear, cosine or cosine-shiftK (default: what the checkpoint recorded, else linear).")
     String schedule;
 
-    @Option(names = "--batch", defaultValue = "32", description = "Images per sampler batch.") int batch;
+    @Option(names = "--batch", defaultValue = "32", paramLabel = "N", description = "Images per sampler batch (default ${DEFAULT-VALUE}).")
+    int batch;
 
-    @Option(names = "--clip", arity = "1", description = "Clip predicted x0 to [-1, 1] (default: true for pixel models, false for 4-channel latent models).")
+    @Option(names = "--clip", arity = "1", paramLabel = "true|false", description = "Clip predicted x0 to [-1, 1] (default: true for pixel models, false for 4-channel latent models).")
     Boolean clip;
 
-    @Option(names = "--nproc-per-node", description = "Shard the sampling over N processes on this machine (same results as 1).")
+    @Option(names = "--nproc-per-node", paramLabel = "N",
+            description = "Shard the sampling over N processes on this machine, with the same images as one (default 1).")
     Integer nprocPerNode;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--out", defaultValue = "samples", paramLabel = "DIR", description = "Output folder (grid.png, samples.npz).")
-    Path out;
+    // no defaultValue: picocli would apply it after the hidden --out alias below had set the folder
+    @Option(names = "--out-dir", paramLabel = "DIR", description = "Output folder for grid.png and samples.npz (default samples).")
+    Path out = Path.of("samples");
+
+    @Option(names = "--out", hidden = true, paramLabel = "DIR", description = "Old name of --out-dir.")
+    void out(Path dir) {
+        out = dir;
+    }
 
     @Mixin
     DecodeOptions decodeOptions;
@@ -123,7 +150,7 @@ public final class SampleCommand implements Callable<Integer> {
     /** Limits of the numeric options, checked before the checkpoint is read. */
     private void checkOptions() {
         Checks.inRange("--per-class", perClass, 1, 100_000);
-        Checks.inRange("--steps", steps, 1, 100_000);
+        Checks.inRange("--sampler-steps", steps, 1, 100_000);
         Checks.inRange("--batch", batch, 1, 65_536);
         Checks.inRange("--eta", eta, 0, 1000);
         Checks.inRange("--cfg-scale", cfgScale, 0, 1000);
@@ -155,9 +182,10 @@ public final class SampleCommand implements Callable<Integer> {
         }
         if (classes != null) for (long k : classes) Checks.inRange("--classes", k, 0, ConfigBounds.MAX_CLASSES - 1);
         if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw new UserError("--out " + out + " is " + FileKinds.describe(out) + ", not a directory (the output folder for grid.png and samples.npz)");
+            throw new UserError("--out-dir " + out + " is " + FileKinds.describe(out) + ", not a directory (the output folder for grid.png and samples.npz)");
         }
-        Checks.regularFile("--checkpoint", checkpoint);
+        if (weights == null) throw new UserError("missing --weights FILE (a training checkpoint or a weights file)");
+        Checks.regularFile("--weights", weights);
     }
 
     @Override
@@ -166,8 +194,8 @@ public final class SampleCommand implements Callable<Integer> {
         Engine.init();
         ModelFiles.Loaded loaded;
         try {
-            loaded = ModelFiles.load(checkpoint, key, modelOptions.resolveOrNull(), verifyOption.verify(),
-                    recorded -> modelOptions.requireAgreement(recorded, "the config recorded in " + checkpoint));
+            loaded = ModelFiles.load(weights, key, modelOptions.resolveOrNull(), verifyOption.verify(),
+                    recorded -> modelOptions.requireAgreement(recorded, "the config recorded in " + weights));
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
@@ -203,12 +231,7 @@ public final class SampleCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError((e.getMessage().startsWith("sampler ") ? "--" : "") + e.getMessage(), e);
         }
-        DistEnv env;
-        try {
-            env = DistEnv.fromEnvironment(System.getenv(), 60_000);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), e);
-        }
+        DistEnv env = Distributed.environment(60_000);
         if (nprocPerNode != null && nprocPerNode > 1 && !env.isDistributed()) return relaunch(nprocPerNode);
         Files.createDirectories(out);
         long t0 = System.nanoTime();
@@ -227,7 +250,7 @@ public final class SampleCommand implements Callable<Integer> {
         arrays.put("arr_1", Tensors.longs(labels, labels.length));
         Path npz = out.resolve("samples.npz");
         Npz.write(npz, arrays);
-        System.out.printf("wrote %s and %s: %d images in %.1f s (%s, %d steps, cfg %.2f %s%s)%n", grid, npz, labels.length, secs,
+        System.out.printf("wrote %s and %s: %d images in %.1f s (%s, %d steps, cfg %.2f %s%s)%n", grid.toAbsolutePath(), npz.toAbsolutePath(), labels.length, secs,
                 req.sampler(), s, cfgScale, cfgMode, env.isDistributed() ? ", " + env.worldSize() + " processes" : "");
         return 0;
     }
@@ -249,8 +272,8 @@ public final class SampleCommand implements Callable<Integer> {
     private Tensor sampleSharded(ModelFiles.Loaded loaded, SampleRequest req, DistEnv env, io.udit.vae.Vae vae) throws Exception {
         int n = req.count(), b = req.batchSize(), batches = (n + b - 1) / b;
         Path parts = out.resolve(".parts");
-        try (ProcessGroup pg = TrainCommand.joinGroup(env)) {
-            pg.checkSameConfig(checkpoint.toAbsolutePath() + "|" + java.util.Arrays.toString(req.labels()) + "|" + req.sampler()
+        try (ProcessGroup pg = Distributed.joinGroup(env)) {
+            pg.checkSameConfig(weights.toAbsolutePath() + "|" + java.util.Arrays.toString(req.labels()) + "|" + req.sampler()
                     + "|" + req.steps() + "|" + req.cfgScale() + "|" + req.guidanceLow() + "," + req.guidanceHigh() + "|" + req.flow() + "|" + req.seed() + "|" + req.batchSize() + "|" + req.noiseSchedule()
                     + "|" + (vae == null ? "" : decodeOptions.vae.toAbsolutePath()));
             Files.createDirectories(parts);

@@ -33,12 +33,12 @@ import java.util.concurrent.Callable;
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "SPEC",
             description = "synthetic[:K], fashion-mnist[:DIR], an image folder (class sub-folders) or a latent feature folder"
-                    + " (required unless the run config names it).")
+                    + " (no default: required unless the run config names it).")
     String data;
 
     @Option(names = "--vae", paramLabel = "DIR",
             description = "Encode the images of --data with this diffusers VAE folder on the fly (a fresh posterior sample per read); "
-                    + "the model trains on the latents. Pre-encoding with 'udit encode' is faster for more than one epoch.")
+                    + "the model trains on the latents. Pre-encoding with 'udit encode' is faster for more than one epoch (default: none).")
     Path vae;
 
     @Option(names = "--unconditional", description = "Ignore labels: one class.")
@@ -168,12 +168,7 @@ public final class TrainCommand implements Callable<Integer> {
         Engine.init();
         if (resume && overwrite) throw new UserError("--resume and --overwrite exclude each other");
         if (!(distTimeout > 0 && distTimeout <= 86_400)) throw new UserError("--dist-timeout must be in (0, 86400] seconds, got " + distTimeout);
-        DistEnv env;
-        try {
-            env = DistEnv.fromEnvironment(System.getenv(), (long) (distTimeout * 1000));
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), e);
-        }
+        DistEnv env = Distributed.environment((long) (distTimeout * 1000));
         RunFolder.Start start = resume ? RunFolder.Start.RESUME : overwrite ? RunFolder.Start.OVERWRITE : RunFolder.Start.NEW;
         // a run to resume is ours before its config is read (the trainer closes it); a new run's folder is made only
         // once every setting has been checked
@@ -189,7 +184,7 @@ public final class TrainCommand implements Callable<Integer> {
         installSignalHandlers(trainer);
         Trainer.Result r;
         if (env.isDistributed()) {
-            try (ProcessGroup pg = joinGroup(env)) {
+            try (ProcessGroup pg = Distributed.joinGroup(env)) {
                 System.err.println("rank " + env.rank() + " of " + env.worldSize() + " joined " + env.masterAddr() + ":" + env.masterPort());
                 r = trainer.withProcessGroup(pg).run();
             }
@@ -223,7 +218,7 @@ public final class TrainCommand implements Callable<Integer> {
         Dataset ds = openData(dataSpec, uncond, res);
         if (vaeDir != null) {
             try {
-                ds = new io.udit.vae.EncodedImages(ds, EncodeCommand.loadVae(Path.of(vaeDir)));
+                ds = new io.udit.vae.EncodedImages(ds, VaeFolders.load(Path.of(vaeDir)));
             } catch (io.udit.data.DataException e) {
                 throw new UserError("--vae: " + e.getMessage(), e);
             }
@@ -235,8 +230,7 @@ public final class TrainCommand implements Callable<Integer> {
             model = model.withLearnSigma(false); // a flow model predicts one field
         }
         RunConfig cfg = runConfig(base, model, dataSpec, res, uncond, vaeDir);
-        Path dir = runDir != null ? runDir : Path.of("runs", model.family() + "-" + dataSpec.replaceAll("[^A-Za-z0-9]+", "_")
-                .replaceAll("^_|_$", "") + "-" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path dir = runDir != null ? runDir : RunDirs.defaultFor(model, dataSpec);
         if (env.isMain()) {
             System.err.println("data: " + ds.describe());
             System.err.println("model: " + io.udit.io.Json.write(model.toMap()));
@@ -400,14 +394,6 @@ public final class TrainCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 // signal not available on this platform
             }
-        }
-    }
-
-    static ProcessGroup joinGroup(DistEnv env) {
-        try {
-            return ProcessGroup.join(env);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), e);
         }
     }
 

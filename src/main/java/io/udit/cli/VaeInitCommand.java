@@ -16,22 +16,30 @@ import java.util.concurrent.Callable;
 /** Writes a diffusers VAE folder with random weights: for trying the latent pipeline and benchmarks without downloads. */
 @Command(name = "vae-init", mixinStandardHelpOptions = true,
         description = "Write a diffusers AutoencoderKL folder (config.json + weights) with RANDOM weights, to try the latent pipeline "
-                + "(encode -> train -> sample --vae) or measure speed without downloading a VAE. Its images mean nothing.")
+                + "(encode -> train -> sample --vae) or measure speed without downloading a VAE. Its images mean nothing.",
+        footer = {"", "Examples:", "  udit vae-init --out-dir vae-tiny",
+                "  udit vae-init --out-dir vae-sd --sd   (the released sd-vae-ft-ema shapes, random weights)"})
 public final class VaeInitCommand implements Callable<Integer> {
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder to create (must not hold a VAE already).")
+    @Option(names = "--out-dir", paramLabel = "DIR", description = "Required: the folder to create (must not hold a VAE already).")
     Path out;
+
+    @Option(names = "--out", hidden = true, paramLabel = "DIR", description = "Old name of --out-dir.")
+    void out(Path dir) {
+        out = dir;
+    }
 
     @Option(names = "--block-out-channels", split = ",", defaultValue = "32,64", paramLabel = "C",
             description = "Encoder widths (default ${DEFAULT-VALUE}: images / 2; sd-vae-ft-ema: 128,256,512,512).")
     List<Integer> blockOutChannels;
 
-    @Option(names = "--layers-per-block", defaultValue = "1", description = "Default ${DEFAULT-VALUE} (sd-vae-ft-ema: 2).")
+    @Option(names = "--layers-per-block", defaultValue = "1", paramLabel = "N",
+            description = "ResNet layers per encoder block (default ${DEFAULT-VALUE}; sd-vae-ft-ema: 2).")
     int layersPerBlock;
 
-    @Option(names = "--groups", defaultValue = "8", description = "GroupNorm groups (default ${DEFAULT-VALUE}; sd-vae-ft-ema: 32).")
+    @Option(names = "--groups", defaultValue = "8", paramLabel = "N", description = "GroupNorm groups (default ${DEFAULT-VALUE}; sd-vae-ft-ema: 32).")
     int groups;
 
-    @Option(names = "--sample-size", defaultValue = "32", description = "Image size recorded in the config (default ${DEFAULT-VALUE}).")
+    @Option(names = "--sample-size", defaultValue = "32", paramLabel = "N", description = "Image size recorded in the config (default ${DEFAULT-VALUE}).")
     int sampleSize;
 
     @Option(names = "--sd", description = "The released sd-vae-ft-ema architecture (83.7M parameters) instead of the options above.")
@@ -43,10 +51,12 @@ public final class VaeInitCommand implements Callable<Integer> {
     @Option(names = "--legacy-names", description = "Name the attention weights query/key/value/proj_attn (older diffusers files).")
     boolean legacyNames;
 
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the random weights (default ${DEFAULT-VALUE}).")
+    long seed;
 
     @Override
     public Integer call() throws Exception {
+        if (out == null) throw new UserError("missing --out-dir DIR (the folder to create)");
         Checks.inRange("--layers-per-block", layersPerBlock, 1, 16);
         Checks.inRange("--groups", groups, 1, 1024);
         Checks.inRange("--sample-size", sampleSize, 1, 8192);
@@ -62,7 +72,7 @@ public final class VaeInitCommand implements Callable<Integer> {
         }
         Vae v = Vae.random(c, seed);
         Path w = v.save(out, format.equals("safetensors"), legacyNames ? VaeWeights.Naming.LEGACY : VaeWeights.Naming.CURRENT);
-        System.out.printf("wrote %s and %s: %s, %d parameters (random)%n", out.resolve("config.json"), w, v.describe(),
+        System.out.printf("wrote %s and %s: %s, %d parameters (random)%n", out.resolve("config.json").toAbsolutePath(), w.toAbsolutePath(), v.describe(),
                 v.model().parameterCount());
         return 0;
     }

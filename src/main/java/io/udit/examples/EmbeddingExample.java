@@ -7,6 +7,7 @@ import io.udit.io.Json;
 import io.udit.model.ModelConfig;
 import io.udit.model.ModelConfigs;
 import io.udit.report.ImageGrid;
+import io.udit.sample.Previews;
 import io.udit.train.RunConfig;
 import io.udit.train.RunFolder;
 import io.udit.train.Trainer;
@@ -46,8 +47,9 @@ public final class EmbeddingExample {
         DiffusionModel m = Udit.load(result.lastCheckpoint());
         List<BufferedImage> images = m.sampleImages(m.request(0, 1, 2, 3).cfgScale(3.0).build(), null);
         Path grid = runDir.resolve("example-grid.png");
-        Files.write(grid, ImageGrid.png(ImageGrid.grid(images, 4, 4)));
-        System.out.println("wrote " + grid + " (" + images.size() + " images of " + images.get(0).getWidth() + "x"
-                + images.get(0).getHeight() + ")");
+        // 16x16 images are enlarged (6x) so that the shapes can be seen
+        Files.write(grid, ImageGrid.png(ImageGrid.grid(images, 4, Previews.zoomFor(images.get(0).getWidth()))));
+        System.out.println("wrote " + grid.toAbsolutePath() + " (" + images.size() + " images of " + images.get(0).getWidth() + "x"
+                + images.get(0).getHeight() + ", shown enlarged)");
     }
 }

@@ -51,14 +51,15 @@ class CliContractTest {
         // sample: numbers are checked before the checkpoint is read (a missing checkpoint would be named otherwise)
         String[] sample = {"sample", "--checkpoint", tmp.resolve("missing.pt").toString(), "--out", o};
         t.add(new Row("--per-class", BAD_COUNT, with(sample, "--per-class")));
-        t.add(new Row("--steps", BAD_COUNT, with(sample, "--steps")));
+        t.add(new Row("--sampler-steps", BAD_COUNT, with(sample, "--sampler-steps")));
+        t.add(new Row("--sampler-steps", List.of("0"), with(sample, "--steps"))); // the old name still works
         t.add(new Row("--batch", BAD_COUNT, with(sample, "--batch")));
         t.add(new Row("--cfg-scale", List.of("NaN", "Infinity", "-Infinity", "abc", "-1", "1e300"), with(sample, "--cfg-scale")));
         t.add(new Row("--eta", List.of("NaN", "Infinity", "-Infinity", "abc", "-0.5", "1e300"), with(sample, "--eta")));
         t.add(new Row("--nproc-per-node", List.of("-1", "0", "99999999999", "abc", "100000"), with(sample, "--nproc-per-node")));
         t.add(new Row("--classes", List.of("-1", "1000000000", "abc"), with(sample, "--classes")));
         t.add(new Row("--decode-memory", BAD_COUNT, with(sample, "--decode-memory")));
-        t.add(new Row("--checkpoint", BAD_SPECIAL, "sample", "--checkpoint", "@", "--out", o));
+        t.add(new Row("--weights", BAD_SPECIAL, "sample", "--weights", "@", "--out-dir", o));
         t.add(new Row("--input-size", BAD_COUNT, "info", "--config", c, "--input-size", "@"));
         t.add(new Row("--in-channels", BAD_COUNT, "info", "--config", c, "--in-channels", "@"));
         t.add(new Row("--num-classes", BAD_COUNT, "info", "--config", c, "--num-classes", "@"));
@@ -67,7 +68,7 @@ class CliContractTest {
         String x = tmp.resolve("x.npy").toString(), tt = tmp.resolve("t.npy").toString(), y = tmp.resolve("y.npy").toString();
         t.add(new Row("--weights", BAD_SPECIAL, concat(fwd, "--x", x, "--t", tt, "--y", y, "--weights", "@")));
         t.add(new Row("--x", BAD_SPECIAL, concat(fwd, "--weights", tmp.resolve("w.pt").toString(), "--t", tt, "--y", y, "--x", "@")));
-        t.add(new Row("IN", BAD_SPECIAL, "convert", "@", tmp.resolve("o.safetensors").toString()));
+        t.add(new Row("--weights", BAD_SPECIAL, "convert", "--weights", "@", "--out", tmp.resolve("o.safetensors").toString()));
         String[] decode = {"decode", "--latents", tmp.resolve("l.npy").toString(), "--vae", dir.toString(), "--out", o};
         t.add(new Row("--limit", BAD_COUNT, with(decode, "--limit")));
         t.add(new Row("--per-row", BAD_COUNT, with(decode, "--per-row")));

@@ -54,6 +54,7 @@ class DataParallelTest {
         Cli.Result two = Cli.run(launch.toArray(new String[0]));
         assertEquals(0, two.exitCode(), two.all());
         assertTrue(two.all().contains("rank 1 of 2 joined"), two.all());
+        assertTrue(two.all().lines().noneMatch(l -> l.contains("[Gloo]")), "Gloo's connection report leaks: " + two.all());
         // the log reports the time gradient averaging takes per step (only distributed runs have it)
         String dualLog = java.nio.file.Files.readString(dual.resolve("log.jsonl"));
         assertTrue(dualLog.contains("\"allreduce_s\":"), dualLog);

@@ -18,6 +18,6 @@ class EmbeddingExampleTest {
     void exampleRunsEndToEnd() throws Exception {
         EmbeddingExample.main(new String[] {"3", tmp.toString()});
         BufferedImage grid = ImageIO.read(tmp.resolve("example-grid.png").toFile());
-        assertEquals(4 * (16 * 4 + 2) + 2, grid.getWidth());
+        assertEquals(4 * (16 * 6 + 2) + 2, grid.getWidth()); // four 16x16 images enlarged 6x
     }
 }

@@ -1,0 +1,53 @@
+package io.udit.cli;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The old spellings, hidden from the help pages, still set what the new names set (and are not undone by defaults). */
+class OptionAliasTest {
+    @SuppressWarnings("unchecked")
+    static <T> T parse(String... args) {
+        CommandLine cl = Main.commandLine();
+        CommandLine.ParseResult r = cl.parseArgs(args);
+        return (T) r.subcommand().commandSpec().userObject();
+    }
+
+    @Test
+    void sampleAcceptsItsOldNames() {
+        SampleCommand s = parse("sample", "--checkpoint", "w.pt", "--steps", "7", "--out", "o");
+        assertEquals(Path.of("w.pt"), s.weights);
+        assertEquals(7, s.steps);
+        assertEquals(Path.of("o"), s.out);
+        SampleCommand d = parse("sample", "--weights", "w.pt");
+        assertEquals(Path.of("samples"), d.out);
+    }
+
+    @Test
+    void outputFoldersAcceptOut() {
+        DecodeCommand d = parse("decode", "--latents", "z.npy", "--out", "o");
+        assertEquals(Path.of("o"), d.out);
+        assertEquals(Path.of("decoded"), ((DecodeCommand) parse("decode", "--latents", "z.npy")).out);
+        EncodeCommand e = parse("encode", "--images", "i", "--vae", "v", "--out", "o");
+        assertEquals(Path.of("o"), e.out);
+        VaeInitCommand v = parse("vae-init", "--out", "o");
+        assertEquals(Path.of("o"), v.out);
+    }
+
+    @Test
+    void convertAcceptsPositionalFiles() {
+        ConvertCommand c = parse("convert", "in.pt", "out.safetensors");
+        assertEquals(Path.of("in.pt"), c.in);
+        assertEquals(Path.of("out.safetensors"), c.out);
+    }
+
+    @Test
+    void demoAcceptsOutAndProcs() {
+        DemoCommand d = parse("demo", "--out", "r", "--procs", "2");
+        assertEquals(Path.of("r"), d.out);
+        assertEquals(2, d.procs);
+    }
+}
