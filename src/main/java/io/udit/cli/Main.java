@@ -13,7 +13,7 @@ import java.io.UncheckedIOException;
 @Command(name = "udit", mixinStandardHelpOptions = true, version = "udit 0.1.0",
         description = "U-DiT diffusion transformers on libtorch: train, sample, evaluate.",
         subcommands = {DemoCommand.class, InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, EvalCommand.class, LaunchCommand.class,
-                EncodeCommand.class, DecodeCommand.class, VaeInitCommand.class})
+                EncodeCommand.class, DecodeCommand.class, VaeInitCommand.class, ExperimentCommand.class})
 public final class Main implements Runnable {
     static final String STANDALONE = "udit.standalone";
 
