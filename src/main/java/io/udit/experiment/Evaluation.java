@@ -96,7 +96,11 @@ public record Evaluation(String sampler, int steps, double cfgScale, int perClas
         m.put("per_class", perClass);
         m.put("fractions", fractions);
         m.put("seed", seed);
-        m.put("judge", Map.of("epochs", judgeEpochs, "max_train_samples", judgeMaxTrainSamples, "width", judgeWidth));
+        Map<String, Object> judge = new LinkedHashMap<>();
+        judge.put("epochs", judgeEpochs);
+        judge.put("max_train_samples", judgeMaxTrainSamples);
+        judge.put("width", judgeWidth);
+        m.put("judge", judge);
         return m;
     }
 }

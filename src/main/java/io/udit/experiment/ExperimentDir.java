@@ -73,13 +73,13 @@ public record ExperimentDir(Path dir) {
             Map<String, Object> old = readState();
             List<String> diff = new ArrayList<>();
             for (String k : List.of("run", "steps", "train_gflops", "budget_scale", "evaluation")) {
-                if (!Objects.equals(Json.write(old.get(k)), Json.write(mine.get(k)))) diff.add(k);
+                if (!Objects.equals(canonical(old.get(k)), canonical(mine.get(k)))) diff.add(k);
             }
             Map<String, Object> oldArms = (Map<String, Object>) old.get("arms"), newArms = (Map<String, Object>) mine.get("arms");
             for (var e : newArms.entrySet()) {
                 Object prev = oldArms.get(e.getKey());
-                if (prev != null && !Objects.equals(Json.write(((Map<String, Object>) prev).get("model")),
-                        Json.write(((Map<String, Object>) e.getValue()).get("model")))) {
+                if (prev != null && !Objects.equals(canonical(((Map<String, Object>) prev).get("model")),
+                        canonical(((Map<String, Object>) e.getValue()).get("model")))) {
                     diff.add("arm " + e.getKey() + "'s model");
                 }
             }
@@ -95,6 +95,21 @@ public record ExperimentDir(Path dir) {
             mine.put("seeds", seeds);
         }
         AtomicFiles.write(f, Json.writePretty(mine).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A value's JSON with every object's keys sorted, so key order never counts as a difference. */
+    static String canonical(Object v) {
+        return Json.write(sorted(v));
+    }
+
+    private static Object sorted(Object v) {
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> out = new java.util.TreeMap<>();
+            m.forEach((k, x) -> out.put(String.valueOf(k), sorted(x)));
+            return out;
+        }
+        if (v instanceof List<?> l) return l.stream().map(ExperimentDir::sorted).toList();
+        return v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) < 1e15 ? (Object) n.longValue() : v;
     }
 
     public Map<String, Object> readState() throws IOException {
