@@ -229,7 +229,7 @@ public final class ExperimentRunner {
     private Path referenceBatch(Dataset heldOut) throws IOException {
         Path f = o.out().resolve("reference.npz");
         if (Files.exists(f)) return f;
-        int n = Math.min(heldOut.size(), Math.max(2 * o.spec().evaluation().perClass() * heldOut.numClasses(), 100));
+        int n = Math.min(heldOut.size(), 2 * o.spec().evaluation().perClass() * heldOut.numClasses());
         int per = heldOut.channels() * heldOut.resolution() * heldOut.resolution();
         float[] all = new float[n * per], one = new float[per];
         long[] labels = new long[n];

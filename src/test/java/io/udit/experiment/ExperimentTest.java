@@ -125,6 +125,23 @@ class ExperimentTest {
     }
 
     @Test
+    void inceptionWeightsAddFidSfidIsPrecisionRecall() throws Exception {
+        Path weights = tmp.resolve("fid-formula.pth");
+        io.udit.io.WeightFiles.writeStateDict(weights, io.udit.eval.FidInceptionV3Test.formulaStateDict(true));
+        Path one = tmp.resolve("one.json");
+        Files.writeString(one, Files.readString(MICRO).replace("\"seeds\": [0, 1]", "\"seeds\": [0]")
+                .replace("\"fractions\": [0.5, 1.0]", "\"fractions\": [1.0]"));
+        Path dir = tmp.resolve("inception");
+        Cli.Result r = Cli.run("experiment", "run", one.toString(), "--out", dir.toString(), "--only", "udit", "--inception", weights.toString());
+        assertEquals(0, r.exitCode(), r.all());
+        EvalRecord rec = EvalRecord.readAll(dir.resolve("runs/udit/seed-0")).get(0);
+        for (String m : List.of("fid", "sfid", "inception_score", "precision", "recall")) {
+            assertTrue(rec.metrics().containsKey(m) && Double.isFinite(rec.metrics().get(m)), m + " in " + rec.metrics());
+        }
+        assertTrue(Files.readAllLines(dir.resolve("results.csv")).get(0).endsWith(",frechet_distance,fidelity,fid,sfid,inception_score,precision,recall"));
+    }
+
+    @Test
     void userMistakesExitTwoWithOneLine() throws Exception {
         String micro = Files.readString(MICRO);
         List<String[]> cases = new ArrayList<>();
