@@ -44,8 +44,17 @@ public final class ExperimentCommand implements Runnable {
                 description = "FID Inception weights (pytorch-fid's pt_inception-2015-12-05 .pth): adds FID, sFID, IS, precision and recall.")
         Path inception;
 
+        @Option(names = "--jobs", defaultValue = "1", paramLabel = "N",
+                description = "Train N runs at once, each in its own single-thread process (default ${DEFAULT-VALUE}: one at a time in this"
+                        + " process). The judge and the calibrations are done first, here, so they are measured alone.")
+        int jobs;
+
+        @Option(names = "--no-report", description = "Do not write the report at the end (for the processes that --jobs starts).")
+        boolean noReport;
+
         @Override
         public Integer call() throws Exception {
+            if (jobs < 1 || jobs > 64) throw new UserError("--jobs must be in 1..64, got " + jobs);
             ExperimentRunner.Options options;
             try {
                 if (!Files.isRegularFile(file)) throw new UserError(file + ": no such file");
@@ -57,15 +66,64 @@ public final class ExperimentCommand implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage(), e);
             }
-            int written;
+            ExperimentRunner runner = new ExperimentRunner(options, System.err::println);
+            String result;
             try {
-                written = new ExperimentRunner(options, System.err::println).run();
+                if (jobs == 1) {
+                    result = runner.run() + " new evaluation(s)";
+                } else {
+                    runner.prepare();
+                    result = inProcesses(runner.pending()) + " run(s) trained in " + jobs + " processes";
+                }
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage(), e);
             }
-            ExperimentReport.write(out);
-            System.out.println("experiment " + options.spec().name() + ": " + written + " new evaluation(s); report: " + out.resolve("report.md"));
+            if (!noReport) ExperimentReport.write(out);
+            System.out.println("experiment " + options.spec().name() + ": " + result + (noReport ? "" : "; report: " + out.resolve("report.md")));
             return 0;
+        }
+
+        /** Runs each pending arm x seed as {@code experiment run --only ARM:SEED} in a child process, {@code jobs} at a time. */
+        private int inProcesses(List<ExperimentRunner.Selection> pending) throws Exception {
+            java.util.Deque<ExperimentRunner.Selection> queue = new java.util.ArrayDeque<>(pending);
+            java.util.Map<Process, String> running = new java.util.LinkedHashMap<>();
+            List<String> failed = new ArrayList<>();
+            Thread hook = new Thread(() -> running.keySet().forEach(Process::destroy));
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                while (!queue.isEmpty() || !running.isEmpty()) {
+                    while (running.size() < jobs && !queue.isEmpty()) {
+                        ExperimentRunner.Selection s = queue.poll();
+                        String name = s.arm() + ":" + s.seed();
+                        Process p = child(name).start();
+                        LaunchCommand.pump(p, "[" + name + "] ", System.err);
+                        running.put(p, name);
+                    }
+                    Thread.sleep(200);
+                    for (var it = running.entrySet().iterator(); it.hasNext(); ) {
+                        var e = it.next();
+                        if (e.getKey().isAlive()) continue;
+                        if (e.getKey().exitValue() != 0) failed.add(e.getValue() + " (exit " + e.getKey().exitValue() + ")");
+                        it.remove();
+                    }
+                }
+            } finally {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
+            if (!failed.isEmpty()) throw new IllegalStateException("runs failed: " + String.join(", ", failed) + "; see their lines above");
+            return pending.size();
+        }
+
+        private ProcessBuilder child(String only) {
+            String java = ProcessHandle.current().info().command().orElse("java");
+            List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                    Main.class.getName(), "experiment", "run", file.toString(), "--out", out.toString(), "--only", only,
+                    "--budget-scale", String.valueOf(budgetScale), "--no-report"));
+            if (inception != null) cmd.addAll(List.of("--inception", inception.toString()));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().put("OMP_NUM_THREADS", "1");
+            pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+            return pb;
         }
     }
 

@@ -83,24 +83,48 @@ public final class ExperimentRunner {
         this.log = log;
     }
 
-    /** Runs what is missing; returns the number of evaluations written by this call. */
-    public int run() throws IOException {
+    private Dataset train;
+    private ClassifierMetrics judge;
+    private Path reference;
+
+    /**
+     * Everything the runs share, done once: the run folders checked, the experiment state claimed, the judge trained
+     * (or loaded from its cache) and every selected arm calibrated.
+     */
+    public void prepare() throws IOException {
         ExperimentSpec spec = o.spec();
         checkRunFolders();
         dir.claim(spec, o.budgetScale());
         Engine.init();
         RunConfig first = spec.runConfig(spec.arms().get(0), spec.seeds().get(0), o.budgetScale());
-        Dataset train = open(first, true), heldOut = open(first, false);
-        ClassifierMetrics judge = ClassifierMetrics.trainOrLoad(train, heldOut, spec.evaluation().judge().withProgress(true), log);
-        Path reference = o.inception() == null ? null : referenceBatch(heldOut);
-        int written = 0;
+        train = open(first, true);
+        Dataset heldOut = open(first, false);
+        judge = ClassifierMetrics.trainOrLoad(train, heldOut, spec.evaluation().judge().withProgress(true), log);
+        reference = o.inception() == null ? null : referenceBatch(heldOut);
         for (ExperimentSpec.Arm arm : spec.arms()) {
-            if (spec.seeds().stream().noneMatch(s -> o.selected(arm.name(), s))) continue;
-            calibrate(arm);
-            for (long seed : spec.seeds()) {
-                if (o.selected(arm.name(), seed)) written += runOne(arm, seed, train, judge, reference);
+            if (spec.seeds().stream().anyMatch(s -> o.selected(arm.name(), s))) calibrate(arm);
+        }
+    }
+
+    /** The selected arm x seed pairs with an evaluation still missing, in file order. */
+    public List<Selection> pending() throws IOException {
+        List<Selection> out = new ArrayList<>();
+        for (ExperimentSpec.Arm arm : o.spec().arms()) {
+            List<Long> steps = o.spec().evaluationSteps(arm, o.budgetScale());
+            for (long seed : o.spec().seeds()) {
+                if (!o.selected(arm.name(), seed)) continue;
+                List<Long> done = EvalRecord.readAll(dir.runDir(arm.name(), seed)).stream().map(EvalRecord::step).toList();
+                if (!done.containsAll(steps)) out.add(new Selection(arm.name(), seed));
             }
         }
+        return out;
+    }
+
+    /** Prepares, then trains and evaluates what is missing; returns the number of evaluations written. */
+    public int run() throws IOException {
+        prepare();
+        int written = 0;
+        for (Selection s : pending()) written += runOne(o.spec().arm(s.arm()), s.seed(), train, judge, reference);
         return written;
     }
 

@@ -142,6 +142,26 @@ class ExperimentTest {
     }
 
     @Test
+    void computeBudgetGivesEachArmTheStepsThatSpendItAndTheScaleMultiplies() throws Exception {
+        Map<String, Object> m = Json.parseObject(Files.readString(MICRO));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> recipe = (Map<String, Object>) m.get("recipe");
+        recipe.remove("steps");
+        recipe.put("train_gflops", 50.0);
+        ExperimentSpec spec = ExperimentSpec.fromMap(m);
+        for (ExperimentSpec.Arm arm : spec.arms()) {
+            long expected = Math.round(50e9 / (3.0 * arm.macsPerImage() * 4));
+            assertEquals(expected, spec.stepsFor(arm, 1.0), arm.name());
+            assertEquals(Math.round(2 * 50e9 / (3.0 * arm.macsPerImage() * 4)), spec.stepsFor(arm, 2.0), arm.name());
+            assertEquals(List.of(Math.round(expected * 0.5), expected), spec.evaluationSteps(arm, 1.0));
+        }
+        assertTrue(spec.stepsFor(spec.arm("udit"), 1) > spec.stepsFor(spec.arm("unet"), 1), "the cheaper arm trains longer");
+        recipe.put("steps", 10);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ExperimentSpec.fromMap(m));
+        assertTrue(e.getMessage().contains("exactly one of steps and train_gflops"), e.getMessage());
+    }
+
+    @Test
     void userMistakesExitTwoWithOneLine() throws Exception {
         String micro = Files.readString(MICRO);
         List<String[]> cases = new ArrayList<>();
