@@ -267,7 +267,13 @@ public final class ExperimentReport {
             b.append(String.format(Locale.ROOT, "%n## At equal wall time on this machine (%.1f min of training)%n%n", t / 60));
             b.append("Wall time is each arm's calibrated seconds per step (measured once per arm, `arms/ARM.json`) times steps,\n"
                     + "so a busy machine during training does not tilt the comparison; the metric is interpolated linearly\n"
-                    + "between evaluation points (n/a before an arm's first evaluation).\n\n| arm |");
+                    + "between evaluation points (n/a before an arm's first evaluation).\n");
+            double busiest = r.arms().stream().mapToDouble(a -> a.info().calibrationOtherShare()).filter(Double::isFinite).max().orElse(0);
+            if (busiest > 0.1) {
+                b.append(String.format(Locale.ROOT, "**Caution:** other processes used up to %.0f%% of the CPU while the arms were calibrated, so"
+                        + " these times are unreliable; delete `arms/*.json` and run the experiment again on a quiet machine to recalibrate.%n", 100 * busiest));
+            }
+            b.append("\n| arm |");
             for (String m : metrics) b.append(' ').append(m).append(" |");
             b.append("\n|---|").append("---|".repeat(metrics.size())).append('\n');
             for (ExperimentResults.ArmResult a : r.arms()) {
