@@ -130,7 +130,7 @@ class ExperimentTest {
         io.udit.io.WeightFiles.writeStateDict(weights, io.udit.eval.FidInceptionV3Test.formulaStateDict(true));
         Path one = tmp.resolve("one.json");
         Files.writeString(one, Files.readString(MICRO).replace("\"seeds\": [0, 1]", "\"seeds\": [0]")
-                .replace("\"fractions\": [0.5, 1.0]", "\"fractions\": [1.0]"));
+                .replace("\"fractions\": [0.5, 1.0]", "\"fractions\": [1.0]").replace("\"per_class\": 4", "\"per_class\": 2"));
         Path dir = tmp.resolve("inception");
         Cli.Result r = Cli.run("experiment", "run", one.toString(), "--out", dir.toString(), "--only", "udit", "--inception", weights.toString());
         assertEquals(0, r.exitCode(), r.all());
