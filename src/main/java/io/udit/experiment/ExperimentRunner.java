@@ -106,12 +106,15 @@ public final class ExperimentRunner {
         }
     }
 
-    /** The selected arm x seed pairs with an evaluation still missing, in file order. */
+    /**
+     * The selected arm x seed pairs with an evaluation still missing, seed by seed (every arm's first seed before any
+     * arm's second), so a partial experiment already compares all its arms.
+     */
     public List<Selection> pending() throws IOException {
         List<Selection> out = new ArrayList<>();
-        for (ExperimentSpec.Arm arm : o.spec().arms()) {
-            List<Long> steps = o.spec().evaluationSteps(arm, o.budgetScale());
-            for (long seed : o.spec().seeds()) {
+        for (long seed : o.spec().seeds()) {
+            for (ExperimentSpec.Arm arm : o.spec().arms()) {
+                List<Long> steps = o.spec().evaluationSteps(arm, o.budgetScale());
                 if (!o.selected(arm.name(), seed)) continue;
                 List<Long> done = EvalRecord.readAll(dir.runDir(arm.name(), seed)).stream().map(EvalRecord::step).toList();
                 if (!done.containsAll(steps)) out.add(new Selection(arm.name(), seed));
