@@ -29,10 +29,6 @@ public record ExperimentDir(Path dir) {
         return dir.resolve("arms").resolve(arm + ".json");
     }
 
-    public Path reportDir() {
-        return dir;
-    }
-
     /** The state file's content for this spec and scale: what must agree when the experiment runs again. */
     public static Map<String, Object> state(ExperimentSpec spec, double budgetScale) {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -127,7 +127,7 @@ public final class ExperimentRunner {
     public int run() throws IOException {
         prepare();
         int written = 0;
-        for (Selection s : pending()) written += runOne(o.spec().arm(s.arm()), s.seed(), train, judge, reference);
+        for (Selection s : pending()) written += runOne(o.spec().arm(s.arm()), s.seed());
         return written;
     }
 
@@ -183,7 +183,7 @@ public final class ExperimentRunner {
         AtomicFiles.write(f, Json.writePretty(m).getBytes(StandardCharsets.UTF_8));
     }
 
-    private int runOne(ExperimentSpec.Arm arm, long seed, Dataset train, ClassifierMetrics judge, Path reference) throws IOException {
+    private int runOne(ExperimentSpec.Arm arm, long seed) throws IOException {
         Path runDir = dir.runDir(arm.name(), seed);
         List<Long> done = new ArrayList<>();
         double seconds = 0;
@@ -203,7 +203,7 @@ public final class ExperimentRunner {
             Trainer.Result r = new Trainer(segment, train, runDir, RunFolder.Start.RESUME, null).run();
             seconds += (System.nanoTime() - t0) / 1e9;
             if (r.finalStep() != target) throw new IllegalStateException(runDir + ": training stopped at step " + r.finalStep() + ", not " + target);
-            Map<String, Double> metrics = evaluate(r.ema(), train, judge, reference, runDir, target, full.noiseSchedule());
+            Map<String, Double> metrics = evaluate(r.ema(), runDir, target, full.noiseSchedule());
             long images = target * full.globalBatch();
             double fraction = (double) target / full.steps();
             new EvalRecord(arm.name(), seed, fraction, target, images, 3.0 * arm.macsPerImage() * images, seconds, metrics).write(runDir);
@@ -214,8 +214,7 @@ public final class ExperimentRunner {
         return written;
     }
 
-    private Map<String, Double> evaluate(Backbone ema, Dataset train, ClassifierMetrics judge, Path reference, Path runDir,
-                                         long step, String schedule) throws IOException {
+    private Map<String, Double> evaluate(Backbone ema, Path runDir, long step, String schedule) throws IOException {
         Evaluation ev = o.spec().evaluation();
         int classes = train.numClasses();
         long[] labels = ev.labels(classes);
@@ -235,13 +234,13 @@ public final class ExperimentRunner {
             Tensor shown = torch.cat(new TensorVector(rows), 0);
             AtomicFiles.write(evalDir.resolve(String.format("grid_step_%07d.png", step)),
                     ImageGrid.png(Previews.gridOf(shown, show, Previews.zoomFor(train.resolution()))));
-            if (reference != null) m.putAll(inceptionMetrics(images, labels, reference, evalDir, step));
+            if (reference != null) m.putAll(inceptionMetrics(images, labels, evalDir, step));
         }
         return m;
     }
 
     /** FID, sFID, IS, precision and recall against the held-out reference batch (ADM evaluator). */
-    private Map<String, Double> inceptionMetrics(Tensor images, long[] labels, Path reference, Path evalDir, long step) throws IOException {
+    private Map<String, Double> inceptionMetrics(Tensor images, long[] labels, Path evalDir, long step) throws IOException {
         Path samples = evalDir.resolve(String.format("samples_step_%07d.npz", step));
         Map<String, Tensor> arrays = new LinkedHashMap<>();
         arrays.put("arr_0", Sampling.toUint8Nhwc(images));
