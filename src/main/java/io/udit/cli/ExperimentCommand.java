@@ -120,6 +120,8 @@ public final class ExperimentCommand implements Runnable {
                     Main.class.getName(), "experiment", "run", file.toString(), "--out", out.toString(), "--only", only,
                     "--budget-scale", String.valueOf(budgetScale), "--no-report"));
             if (inception != null) cmd.addAll(List.of("--inception", inception.toString()));
+            String device = System.getProperty("udit.device");
+            if (device != null) cmd.addAll(List.of("--device", device));
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
             pb.environment().put("OMP_NUM_THREADS", "1");
             pb.environment().put("OPENBLAS_NUM_THREADS", "1");
