@@ -28,7 +28,7 @@ public final class ExperimentPlots {
     static final Color[] COLORS = {new Color(31, 119, 180), new Color(214, 39, 40), new Color(44, 160, 44),
             new Color(148, 103, 189), new Color(255, 127, 14), new Color(140, 86, 75), new Color(227, 119, 194), new Color(23, 190, 207)};
 
-    private static final int W = 900, H = 520, LEFT = 80, RIGHT = 200, TOP = 40, BOTTOM = 60;
+    private static final int W = 900, H = 530, LEFT = 80, RIGHT = 200, TOP = 52, BOTTOM = 60;
 
     public static byte[] bands(String title, String xLabel, String yLabel, List<Band> bands) throws IOException {
         double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY, ymin = Double.POSITIVE_INFINITY, ymax = Double.NEGATIVE_INFINITY;
@@ -93,6 +93,7 @@ public final class ExperimentPlots {
                 c.g.drawString(fmt(b.mean()), x0, Math.min(y, y0) - 4 - (hi < y ? y - hi : 0));
             }
             c.g.setColor(Color.DARK_GRAY);
+            if (!Double.isFinite(b.mean())) c.g.drawString("not measured yet", x0, c.py(0) - 6);
             c.g.drawString(b.label(), x0, H - BOTTOM + 18);
         }
         return c.png();

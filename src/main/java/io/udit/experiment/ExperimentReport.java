@@ -225,6 +225,7 @@ public final class ExperimentReport {
 
     static String pm(Spread s) {
         if (s.n() == 0) return "n/a";
+        if (s.n() == 1) return String.format(Locale.ROOT, "%.4f (1 seed)", s.mean());
         return String.format(Locale.ROOT, "%.4f ± %.4f", s.mean(), s.std());
     }
 
@@ -299,8 +300,10 @@ public final class ExperimentReport {
                 b.append(String.format("- %s vs %s, %s %s: not measured yet%n", c.a(), c.b(), c.metric(), where));
                 continue;
             }
+            String verdict = c.sa().n() < 2 || c.sb().n() < 2 ? "fewer than 2 seeds, no verdict yet"
+                    : c.exceedsSpread() ? "**exceeds the seed spread**" : "within the seed spread";
             b.append(String.format(Locale.ROOT, "- %s vs %s, %s %s: %s is better by %.4f — %s%n", c.a(), c.b(), c.metric(), where,
-                    c.better(), Math.abs(c.difference()), c.exceedsSpread() ? "**exceeds the seed spread**" : "within the seed spread"));
+                    c.better(), Math.abs(c.difference()), verdict));
         }
         b.append("\n## Plots\n\n![metric vs compute](metric_vs_compute.png)\n\n![metric vs wall time](metric_vs_walltime.png)\n\n");
         for (String m : metrics) b.append("![final ").append(m).append("](final_").append(m).append(".png)\n\n");
