@@ -15,7 +15,7 @@ import java.io.UncheckedIOException;
                 "  udit help train                   (the options of one command)",
                 "  udit --device cuda train --data fashion-mnist"},
         subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, InfoCommand.class, ForwardCommand.class, ConvertCommand.class, TrainCommand.class, SampleCommand.class, BenchCommand.class, EvalCommand.class, LaunchCommand.class,
-                EncodeCommand.class, DecodeCommand.class, VaeInitCommand.class})
+                EncodeCommand.class, DecodeCommand.class, VaeInitCommand.class, ExperimentCommand.class})
 public final class Main implements Runnable {
     static final String STANDALONE = "udit.standalone";
 

@@ -93,6 +93,11 @@ public final class ClassifierMetrics {
             return new Config(e, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress, trainNoise);
         }
 
+        /** A judge of another size: {@code width} channels in the first stage, {@code convs} convolutions per stage. */
+        public Config withArchitecture(int width, int convs) {
+            return new Config(epochs, batchSize, learningRate, weightDecay, seed, maxTrainSamples, heldOutSamples, width, convs, cacheDir, progress, trainNoise);
+        }
+
         public Config withMaxTrainSamples(int n) {
             return new Config(epochs, batchSize, learningRate, weightDecay, seed, n, heldOutSamples, baseWidth, convsPerStage, cacheDir, progress, trainNoise);
         }

@@ -7,11 +7,11 @@ import java.util.Map;
  * Typed reads of JSON config values with messages that name the key, and the unknown-key check that suggests the
  * nearest valid key.
  */
-final class ConfigKeys {
+public final class ConfigKeys {
     private ConfigKeys() {}
 
     /** Fails on the first key of {@code map} that is not in {@code known}, naming the nearest known key. */
-    static void checkKnown(Map<?, ?> map, Collection<String> known, String prefix) {
+    public static void checkKnown(Map<?, ?> map, Collection<String> known, String prefix) {
         for (Object k : map.keySet()) {
             String key = String.valueOf(k);
             if (!known.contains(key)) {
@@ -30,7 +30,7 @@ final class ConfigKeys {
      * ({@code learning_rate} -> {@code lr}) or containing the key ({@code batch_size} -> {@code global_batch_size})
      * comes first, then the smallest edit distance.
      */
-    static String nearest(String key, Collection<String> candidates) {
+    public static String nearest(String key, Collection<String> candidates) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         String k = (key.length() > 200 ? key.substring(0, 200) : key).toLowerCase(java.util.Locale.ROOT).replace('-', '_');
@@ -46,7 +46,7 @@ final class ConfigKeys {
         return best;
     }
 
-    static int editDistance(String a, String b) {
+    public static int editDistance(String a, String b) {
         int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) prev[j] = j;
         for (int i = 1; i <= a.length(); i++) {
@@ -66,35 +66,35 @@ final class ConfigKeys {
         return new IllegalArgumentException(prefix + key + ": must be " + type);
     }
 
-    static String string(Map<?, ?> m, String key, String dflt, String prefix) {
+    public static String string(Map<?, ?> m, String key, String dflt, String prefix) {
         Object v = m.get(key);
         if (v == null) return dflt;
         if (!(v instanceof String s)) throw wrongType(prefix, key, "a string");
         return s;
     }
 
-    static String optString(Map<?, ?> m, String key, String prefix) {
+    public static String optString(Map<?, ?> m, String key, String prefix) {
         return string(m, key, null, prefix);
     }
 
-    static boolean bool(Map<?, ?> m, String key, boolean dflt, String prefix) {
+    public static boolean bool(Map<?, ?> m, String key, boolean dflt, String prefix) {
         Boolean b = optBool(m, key, prefix);
         return b == null ? dflt : b;
     }
 
-    static Boolean optBool(Map<?, ?> m, String key, String prefix) {
+    public static Boolean optBool(Map<?, ?> m, String key, String prefix) {
         Object v = m.get(key);
         if (v == null) return null;
         if (!(v instanceof Boolean b)) throw wrongType(prefix, key, "true or false");
         return b;
     }
 
-    static double dbl(Map<?, ?> m, String key, double dflt, String prefix) {
+    public static double dbl(Map<?, ?> m, String key, double dflt, String prefix) {
         Double d = optDouble(m, key, prefix);
         return d == null ? dflt : d;
     }
 
-    static Double optDouble(Map<?, ?> m, String key, String prefix) {
+    public static Double optDouble(Map<?, ?> m, String key, String prefix) {
         Object v = m.get(key);
         if (v == null) return null;
         if (!(v instanceof Number n)) throw wrongType(prefix, key, "a number");
@@ -103,7 +103,7 @@ final class ConfigKeys {
         return d;
     }
 
-    static long lng(Map<?, ?> m, String key, long dflt, String prefix) {
+    public static long lng(Map<?, ?> m, String key, long dflt, String prefix) {
         Object v = m.get(key);
         if (v == null) return dflt;
         if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) return ((Number) v).longValue();
@@ -112,12 +112,12 @@ final class ConfigKeys {
         throw wrongType(prefix, key, "a whole number");
     }
 
-    static int integer(Map<?, ?> m, String key, int dflt, String prefix) {
+    public static int integer(Map<?, ?> m, String key, int dflt, String prefix) {
         Integer i = optInt(m, key, prefix);
         return i == null ? dflt : i;
     }
 
-    static Integer optInt(Map<?, ?> m, String key, String prefix) {
+    public static Integer optInt(Map<?, ?> m, String key, String prefix) {
         if (m.get(key) == null) return null;
         long v = lng(m, key, 0, prefix);
         if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw wrongType(prefix, key, "a whole number below 2^31");

@@ -5,9 +5,6 @@ import io.udit.diffusion.DiffusionLoss;
 import io.udit.diffusion.GaussianDiffusion;
 import io.udit.engine.Tensors;
 import io.udit.transport.FlowModel;
-import io.udit.transport.FlowPath;
-import io.udit.transport.LossWeight;
-import io.udit.transport.Prediction;
 import io.udit.transport.TimestepSampling;
 import io.udit.transport.Transport;
 import org.bytedeco.pytorch.Generator;
@@ -35,8 +32,7 @@ sealed interface Objective permits Objective.Ddpm, Objective.Flow {
     static Objective of(RunConfig c) {
         if (c.objective().equals("flow")) {
             RunConfig.FlowSettings f = c.flow();
-            Transport tr = Transport.create(FlowPath.parse(f.path()), Prediction.parse(f.prediction()), LossWeight.parse(f.lossWeight()),
-                    f.trainEps(), f.sampleEps());
+            Transport tr = c.transport();
             TimestepSampling ts = f.timestepSampling().equals("logit-normal")
                     ? TimestepSampling.logitNormal(f.logitNormalLocation(), f.logitNormalScale()) : TimestepSampling.uniform();
             return new Flow(tr, ts);

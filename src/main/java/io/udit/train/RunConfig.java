@@ -160,6 +160,14 @@ public record RunConfig(
         return clipDenoised != null ? clipDenoised : pixelData;
     }
 
+    /** The flow-matching objective's transport (SiT), or null for the DDPM objective. */
+    public io.udit.transport.Transport transport() {
+        if (!objective.equals("flow")) return null;
+        return io.udit.transport.Transport.create(io.udit.transport.FlowPath.parse(flow.path()),
+                io.udit.transport.Prediction.parse(flow.prediction()), io.udit.transport.LossWeight.parse(flow.lossWeight()),
+                flow.trainEps(), flow.sampleEps());
+    }
+
     /** Flow-matching settings (SiT's transport): the interpolation path, what the network predicts, the loss weight. */
     public record FlowSettings(String path, String prediction, String lossWeight, Double trainEps, Double sampleEps,
                                String timestepSampling, double logitNormalLocation, double logitNormalScale) {

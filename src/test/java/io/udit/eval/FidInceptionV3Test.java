@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * torchvision's Inception3 + pytorch-fid's patched blocks (resources/io/udit/eval/inception, made by
  * make_inception_fixtures.py, whose docstring gives the formula).
  */
-class FidInceptionV3Test {
+public class FidInceptionV3Test {
     @TempDir
     static Path tmp;
     static FidInceptionV3 net;
@@ -37,7 +37,7 @@ class FidInceptionV3Test {
     static Map<String, Tensor> blocks;
 
     /** The formula state dict of make_inception_fixtures.py, plus num_batches_tracked entries like torchvision's. */
-    static LinkedHashMap<String, Tensor> formulaStateDict(boolean withBatchCounters) {
+    public static LinkedHashMap<String, Tensor> formulaStateDict(boolean withBatchCounters) {
         FidInceptionV3 shapes = new FidInceptionV3();
         Map<String, Tensor> own = shapes.stateDict();
         List<String> keys = new ArrayList<>(own.keySet());

@@ -1,0 +1,279 @@
+package io.udit.experiment;
+
+import io.udit.bench.Benchmark;
+import io.udit.data.Dataset;
+import io.udit.data.Datasets;
+import io.udit.diffusion.ClassifierFreeGuidance;
+import io.udit.engine.Engine;
+import io.udit.engine.NativeScopes;
+import io.udit.engine.Tensors;
+import io.udit.eval.AdmEvaluator;
+import io.udit.eval.ClassifierMetrics;
+import io.udit.io.AtomicFiles;
+import io.udit.io.Json;
+import io.udit.io.Npz;
+import io.udit.model.Backbone;
+import io.udit.report.ImageGrid;
+import io.udit.sample.Previews;
+import io.udit.sample.SampleRequest;
+import io.udit.sample.Sampling;
+import io.udit.train.RunConfig;
+import io.udit.train.RunFolder;
+import io.udit.train.Trainer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Runs an experiment: every selected arm x seed is trained in segments up to each evaluation fraction (resume is
+ * exact, so the segments give the run an uninterrupted one would), evaluated there with the shared judge on fixed
+ * evaluation noise, and the record written at once. Runs and evaluations already on disk are skipped, so running
+ * again after a kill completes only what is missing.
+ */
+public final class ExperimentRunner {
+    /** What to run: the experiment, its folder, the budget scale, an optional subset, optional Inception weights. */
+    public record Options(ExperimentSpec spec, Path out, double budgetScale, List<Selection> only, Path inception) {
+        public Options {
+            if (!(budgetScale > 0 && budgetScale <= 1e6)) throw new IllegalArgumentException("--budget-scale must be in (0, 1e6], got " + budgetScale);
+            only = List.copyOf(only);
+            for (Selection s : only) {
+                spec.arm(s.arm());
+                if (s.seed() != null && !spec.seeds().contains(s.seed())) {
+                    throw new IllegalArgumentException("--only " + s.arm() + ":" + s.seed() + ": seed " + s.seed() + " is not among the experiment's seeds " + spec.seeds());
+                }
+            }
+        }
+
+        boolean selected(String arm, long seed) {
+            return only.isEmpty() || only.stream().anyMatch(s -> s.arm().equals(arm) && (s.seed() == null || s.seed() == seed));
+        }
+    }
+
+    /** {@code ARM} or {@code ARM:SEED}. */
+    public record Selection(String arm, Long seed) {
+        public static Selection parse(String s) {
+            int i = s.lastIndexOf(':');
+            if (i < 0) return new Selection(s, null);
+            try {
+                return new Selection(s.substring(0, i), Long.parseLong(s.substring(i + 1)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--only takes ARM or ARM:SEED, got " + s);
+            }
+        }
+    }
+
+    private final Options o;
+    private final ExperimentDir dir;
+    private final Consumer<String> log;
+
+    public ExperimentRunner(Options options, Consumer<String> log) {
+        this.o = options;
+        this.dir = new ExperimentDir(options.out());
+        this.log = log;
+    }
+
+    private Dataset train;
+    private ClassifierMetrics judge;
+    private Path reference;
+
+    /**
+     * Everything the runs share, done once: the run folders checked, the experiment state claimed, the judge trained
+     * (or loaded from its cache) and every selected arm calibrated.
+     */
+    public void prepare() throws IOException {
+        ExperimentSpec spec = o.spec();
+        checkRunFolders();
+        dir.claim(spec, o.budgetScale());
+        Engine.init();
+        RunConfig first = spec.runConfig(spec.arms().get(0), spec.seeds().get(0), o.budgetScale());
+        train = open(first, true);
+        Dataset heldOut = open(first, false);
+        judge = ClassifierMetrics.trainOrLoad(train, heldOut, spec.evaluation().judge().withProgress(true), log);
+        reference = o.inception() == null ? null : referenceBatch(heldOut);
+        for (ExperimentSpec.Arm arm : spec.arms()) {
+            if (spec.seeds().stream().anyMatch(s -> o.selected(arm.name(), s))) calibrate(arm);
+        }
+    }
+
+    /**
+     * The selected arm x seed pairs with an evaluation still missing, seed by seed (every arm's first seed before any
+     * arm's second), so a partial experiment already compares all its arms.
+     */
+    public List<Selection> pending() throws IOException {
+        List<Selection> out = new ArrayList<>();
+        for (long seed : o.spec().seeds()) {
+            for (ExperimentSpec.Arm arm : o.spec().arms()) {
+                List<Long> steps = o.spec().evaluationSteps(arm, o.budgetScale());
+                if (!o.selected(arm.name(), seed)) continue;
+                List<Long> done = EvalRecord.readAll(dir.runDir(arm.name(), seed)).stream().map(EvalRecord::step).toList();
+                if (!done.containsAll(steps)) out.add(new Selection(arm.name(), seed));
+            }
+        }
+        return out;
+    }
+
+    /** Prepares, then trains and evaluates what is missing; returns the number of evaluations written. */
+    public int run() throws IOException {
+        prepare();
+        int written = 0;
+        for (Selection s : pending()) written += runOne(o.spec().arm(s.arm()), s.seed());
+        return written;
+    }
+
+    /** A run folder that holds a run of another config is an error naming it, found before any training starts. */
+    private void checkRunFolders() throws IOException {
+        for (ExperimentSpec.Arm arm : o.spec().arms()) {
+            for (long seed : o.spec().seeds()) {
+                Path cfg = dir.runDir(arm.name(), seed).resolve("config.json");
+                if (!o.selected(arm.name(), seed) || !Files.isRegularFile(cfg)) continue;
+                RunConfig saved;
+                try {
+                    saved = RunConfig.fromMap(Json.parseObject(Files.readString(cfg, StandardCharsets.UTF_8)));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(cfg + ": not a run config (" + e.getMessage() + "); nothing was changed", e);
+                }
+                List<String> diff = saved.identityDifferences(o.spec().runConfig(arm, seed, o.budgetScale()));
+                if (!diff.isEmpty()) {
+                    throw new IllegalArgumentException(cfg.getParent() + " holds a run of another config (" + String.join("; ", diff)
+                            + "); move it away or use another --out folder (nothing was changed)");
+                }
+            }
+        }
+    }
+
+    private static Dataset open(RunConfig c, boolean train) {
+        Datasets.Options opts = new Datasets.Options().train(train).unconditional(c.unconditional());
+        if (c.resolution() != null) opts.resolution(c.resolution());
+        if (!train) opts.seed(1_000_003L); // generated data: a held-out set drawn apart from the training set
+        return Datasets.open(c.data(), opts);
+    }
+
+    /**
+     * The arm's seconds per training step at the recipe's batch, measured once (the fastest of 5 timed steps, with the
+     * other processes' CPU share recorded); delete {@code arms/ARM.json} and run again to measure it anew.
+     */
+    private void calibrate(ExperimentSpec.Arm arm) throws IOException {
+        Path f = dir.calibrationFile(arm.name());
+        if (Files.exists(f)) return;
+        RunConfig c = o.spec().runConfig(arm, o.spec().seeds().get(0), o.budgetScale());
+        log.accept("calibrating " + arm.name() + ": seconds per training step at batch " + c.globalBatch());
+        Map<String, Object> b = Benchmark.run(arm.name(), arm.model(),
+                new Benchmark.Settings(Benchmark.Mode.TRAIN, c.globalBatch(), 2, 5, "ddim", 1, Benchmark.DEFAULT_PEAK_GFLOPS));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("arm", arm.name());
+        m.put("seconds_per_step", b.get("min_s")); // the least disturbed step: other processes only ever add time
+        m.put("median_seconds_per_step", b.get("median_s"));
+        m.put("batch", c.globalBatch());
+        m.put("times_s", b.get("times_s"));
+        m.put("other_processes_cpu_share", b.get("other_processes_cpu_share"));
+        m.put("quiet_machine", b.get("quiet_machine"));
+        m.put("threads", b.get("threads"));
+        Files.createDirectories(f.getParent());
+        AtomicFiles.write(f, Json.writePretty(m).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private int runOne(ExperimentSpec.Arm arm, long seed) throws IOException {
+        Path runDir = dir.runDir(arm.name(), seed);
+        List<Long> done = new ArrayList<>();
+        double seconds = 0;
+        for (EvalRecord r : EvalRecord.readAll(runDir)) {
+            done.add(r.step());
+            seconds = Math.max(seconds, r.trainSeconds());
+        }
+        RunConfig full = o.spec().runConfig(arm, seed, o.budgetScale());
+        List<Long> steps = o.spec().evaluationSteps(arm, o.budgetScale());
+        int written = 0;
+        for (long target : steps) {
+            if (done.contains(target)) continue;
+            log.accept(String.format("%s seed %d: training to step %d of %d", arm.name(), seed, target, full.steps()));
+            RunConfig segment = full.toBuilder().steps(target).build();
+            Files.createDirectories(runDir.getParent());
+            long t0 = System.nanoTime();
+            Trainer.Result r = new Trainer(segment, train, runDir, RunFolder.Start.RESUME, null).run();
+            seconds += (System.nanoTime() - t0) / 1e9;
+            if (r.finalStep() != target) throw new IllegalStateException(runDir + ": training stopped at step " + r.finalStep() + ", not " + target);
+            Map<String, Double> metrics = evaluate(r.ema(), runDir, target, full);
+            long images = target * full.globalBatch();
+            double fraction = (double) target / full.steps();
+            new EvalRecord(arm.name(), seed, fraction, target, images, 3.0 * arm.macsPerImage() * images, seconds, metrics).write(runDir);
+            log.accept(String.format("%s seed %d step %d: Fréchet distance %.4f, fidelity %.3f", arm.name(), seed, target,
+                    metrics.get("frechet_distance"), metrics.get("fidelity")));
+            written++;
+        }
+        return written;
+    }
+
+    private Map<String, Double> evaluate(Backbone ema, Path runDir, long step, RunConfig run) throws IOException {
+        Evaluation ev = o.spec().evaluation();
+        int classes = train.numClasses();
+        long[] labels = ev.labels(classes);
+        SampleRequest req = SampleRequest.builder(labels).sampler(ev.sampler()).steps(ev.steps()).cfgScale(ev.cfgScale()).seed(ev.seed())
+                .clip(train.isImage()).noiseSchedule(run.noiseSchedule()).transport(run.transport()).build();
+        Map<String, Double> m = new LinkedHashMap<>();
+        Path evalDir = runDir.resolve(EvalRecord.DIR);
+        Files.createDirectories(evalDir);
+        try (PointerScope scope = new PointerScope()) {
+            Tensor images = Sampling.generate(ema, req, Sampling.Progress.NONE);
+            ClassifierMetrics.Report rep = judge.evaluate(images, Tensors.longs(labels, labels.length));
+            m.put("frechet_distance", rep.frechetDistance());
+            m.put("fidelity", rep.fidelity());
+            int show = Math.min(8, ev.perClass());
+            Tensor[] rows = new Tensor[classes];
+            for (int c = 0; c < classes; c++) rows[c] = images.narrow(0, (long) c * ev.perClass(), show);
+            Tensor shown = torch.cat(new TensorVector(rows), 0);
+            AtomicFiles.write(evalDir.resolve(String.format("grid_step_%07d.png", step)),
+                    ImageGrid.png(Previews.gridOf(shown, show, Previews.zoomFor(train.resolution()))));
+            if (reference != null) m.putAll(inceptionMetrics(images, labels, evalDir, step));
+        }
+        return m;
+    }
+
+    /** FID, sFID, IS, precision and recall against the held-out reference batch (ADM evaluator). */
+    private Map<String, Double> inceptionMetrics(Tensor images, long[] labels, Path evalDir, long step) throws IOException {
+        Path samples = evalDir.resolve(String.format("samples_step_%07d.npz", step));
+        Map<String, Tensor> arrays = new LinkedHashMap<>();
+        arrays.put("arr_0", Sampling.toUint8Nhwc(images));
+        arrays.put("arr_1", Tensors.longs(labels, labels.length));
+        Npz.write(samples, arrays);
+        Map<String, Object> r = AdmEvaluator.load(o.inception(), AdmEvaluator.Options.defaults().withProgress(false))
+                .evaluate(samples, reference, s -> {});
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (String k : List.of("fid", "sfid", "inception_score", "precision", "recall")) {
+            m.put(k, r.get(k) instanceof Number n ? n.doubleValue() : Double.NaN);
+        }
+        return m;
+    }
+
+    /** The held-out images as an ADM reference batch ({@code reference.npz} in the experiment folder), written once. */
+    private Path referenceBatch(Dataset heldOut) throws IOException {
+        Path f = o.out().resolve("reference.npz");
+        if (Files.exists(f)) return f;
+        int n = Math.min(heldOut.size(), 2 * o.spec().evaluation().perClass() * heldOut.numClasses());
+        int per = heldOut.channels() * heldOut.resolution() * heldOut.resolution();
+        float[] all = new float[n * per], one = new float[per];
+        long[] labels = new long[n];
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(0);
+        for (int i = 0; i < n; i++) {
+            labels[i] = heldOut.read(i, one, rng);
+            System.arraycopy(one, 0, all, i * per, per);
+        }
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x = Tensors.floats(all, new long[] {n, heldOut.channels(), heldOut.resolution(), heldOut.resolution()});
+            Map<String, Tensor> arrays = new LinkedHashMap<>();
+            arrays.put("arr_0", NativeScopes.escape(Sampling.toUint8Nhwc(x)));
+            Npz.write(f, arrays);
+        }
+        return f;
+    }
+}
