@@ -45,6 +45,9 @@ public record ExperimentDir(Path dir) {
             Map<String, Object> am = new LinkedHashMap<>();
             am.put("description", a.description());
             am.put("model", a.model().toMap());
+            if (!a.run().isEmpty()) am.put("run", a.run());
+            if (a.sampler() != null) am.put("sampler", a.sampler());
+            if (a.samplerSteps() != null) am.put("sampler_steps", a.samplerSteps());
             am.put("family", a.model().family());
             am.put("macs_per_image", a.macsPerImage());
             am.put("params", a.complexity().paramsTrained());
@@ -77,6 +80,10 @@ public record ExperimentDir(Path dir) {
                 if (prev != null && !Objects.equals(canonical(((Map<String, Object>) prev).get("model")),
                         canonical(((Map<String, Object>) e.getValue()).get("model")))) {
                     diff.add("arm " + e.getKey() + "'s model");
+                }
+                if (prev != null && !Objects.equals(canonical(((Map<String, Object>) prev).get("run")),
+                        canonical(((Map<String, Object>) e.getValue()).get("run")))) {
+                    diff.add("arm " + e.getKey() + "'s run settings");
                 }
             }
             if (!diff.isEmpty()) {

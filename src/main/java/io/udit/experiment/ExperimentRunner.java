@@ -203,7 +203,7 @@ public final class ExperimentRunner {
             Trainer.Result r = new Trainer(segment, train, runDir, RunFolder.Start.RESUME, null).run();
             seconds += (System.nanoTime() - t0) / 1e9;
             if (r.finalStep() != target) throw new IllegalStateException(runDir + ": training stopped at step " + r.finalStep() + ", not " + target);
-            Map<String, Double> metrics = evaluate(r.ema(), runDir, target, full);
+            Map<String, Double> metrics = evaluate(arm, r.ema(), runDir, target, full);
             long images = target * full.globalBatch();
             double fraction = (double) target / full.steps();
             new EvalRecord(arm.name(), seed, fraction, target, images, 3.0 * arm.macsPerImage() * images, seconds, metrics).write(runDir);
@@ -214,12 +214,11 @@ public final class ExperimentRunner {
         return written;
     }
 
-    private Map<String, Double> evaluate(Backbone ema, Path runDir, long step, RunConfig run) throws IOException {
+    private Map<String, Double> evaluate(ExperimentSpec.Arm arm, Backbone ema, Path runDir, long step, RunConfig run) throws IOException {
         Evaluation ev = o.spec().evaluation();
         int classes = train.numClasses();
         long[] labels = ev.labels(classes);
-        SampleRequest req = SampleRequest.builder(labels).sampler(ev.sampler()).steps(ev.steps()).cfgScale(ev.cfgScale()).seed(ev.seed())
-                .clip(train.isImage()).noiseSchedule(run.noiseSchedule()).transport(run.transport()).build();
+        SampleRequest req = o.spec().sampleRequest(arm, run, labels, train.isImage());
         Map<String, Double> m = new LinkedHashMap<>();
         Path evalDir = runDir.resolve(EvalRecord.DIR);
         Files.createDirectories(evalDir);

@@ -43,12 +43,19 @@ public record ExperimentSpec(String name, String description, Map<String, Object
 
     static final List<String> KEYS = List.of("name", "description", "recipe", "models", "arms", "evaluation");
     static final List<String> RECIPE_KEYS = List.of("run", "steps", "train_gflops", "seeds");
-    static final List<String> ARM_KEYS = List.of("name", "model", "description");
+    static final List<String> ARM_KEYS = List.of("name", "model", "description", "run", "sampler", "sampler_steps");
     /** Run settings the experiment sets itself, per run. */
     static final List<String> RUN_KEYS_OWNED = List.of("model", "seed", "steps");
 
-    /** One arm: its name, what it tests, and its resolved model with the paper's counts. */
-    public record Arm(String name, String description, ModelConfig model) {
+    /**
+     * One arm: its name, what it tests, its resolved model with the paper's counts, and run settings that replace the
+     * recipe's for this arm (e.g. {@code {"objective": "flow"}} to compare training objectives on one model).
+     */
+    public record Arm(String name, String description, ModelConfig model, Map<String, Object> run, String sampler, Integer samplerSteps) {
+        public Arm {
+            run = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(run));
+        }
+
         public Complexity complexity() {
             return Complexity.of(model);
         }
@@ -127,13 +134,20 @@ public record ExperimentSpec(String name, String description, Map<String, Object
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("arm '" + armName + "': " + e.getMessage(), e);
             }
-            arms.add(new Arm(armName, ConfigKeys.string(am, "description", "", "arms[]."), model));
+            Map<String, Object> armRun = new LinkedHashMap<>();
+            if (am.get("run") != null) object(am, "arms[].run").forEach((k, v) -> armRun.put(String.valueOf(k), v));
+            for (String k : RUN_KEYS_OWNED) {
+                if (armRun.containsKey(k)) throw new IllegalArgumentException("arm '" + armName + "': run." + k + " is set by the experiment, not here");
+            }
+            arms.add(new Arm(armName, ConfigKeys.string(am, "description", "", "arms[]."), model, armRun,
+                    ConfigKeys.optString(am, "sampler", "arms[]."), ConfigKeys.optInt(am, "sampler_steps", "arms[].")));
         }
         Evaluation ev = Evaluation.fromMap(m.get("evaluation") == null ? Map.of() : object(m, "evaluation"));
         ExperimentSpec spec = new ExperimentSpec(name, ConfigKeys.string(m, "description", "", ""), run, steps, gflops, seeds, arms, ev);
         for (Arm a : arms) {
             try {
-                spec.runConfig(a, seeds.get(0), 1.0);
+                RunConfig rc = spec.runConfig(a, seeds.get(0), 1.0);
+                spec.sampleRequest(a, rc, new long[] {0}, false); // the evaluation sampler fits the arm's objective
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("arm '" + a.name() + "': " + e.getMessage(), e);
             }
@@ -186,10 +200,26 @@ public record ExperimentSpec(String name, String description, Map<String, Object
 
     private RunConfig baseRunConfig(Arm arm, long seed) {
         Map<String, Object> m = new LinkedHashMap<>(run);
+        m.putAll(arm.run());
         m.put("model", arm.model().toMap());
         m.put("seed", seed);
         m.put("steps", 1);
         return RunConfig.fromMap(m);
+    }
+
+    /**
+     * The evaluation's sampling request for a run of an arm: the evaluation's sampler, or the arm's own (a flow arm
+     * needs a flow sampler), on the run's schedule or transport.
+     */
+    public io.udit.sample.SampleRequest sampleRequest(Arm arm, RunConfig run, long[] labels, boolean clip) {
+        try {
+            return io.udit.sample.SampleRequest.builder(labels).sampler(arm.sampler() != null ? arm.sampler() : evaluation.sampler())
+                    .steps(arm.samplerSteps() != null ? arm.samplerSteps() : evaluation.steps()).cfgScale(evaluation.cfgScale())
+                    .seed(evaluation.seed()).clip(clip).noiseSchedule(run.noiseSchedule()).transport(run.transport()).build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("evaluation of arm '" + arm.name() + "': " + e.getMessage()
+                    + " (set the arm's \"sampler\")", e);
+        }
     }
 
     public Arm arm(String armName) {

@@ -64,7 +64,9 @@ public final class Sampling {
                                       ProgressListener pl) {
         Tensor y = Tensors.longs(part.labels(), part.count());
         if (part.transport() == null) return sampler.sample(fn, shape, y, noise, pl);
-        return FlowSampling.sample(part.transport(), FlowModel.conditional(fn, y), part.flowSpec(), shape, ScalarType.Float, noise, pl);
+        Tensor x = FlowSampling.sample(part.transport(), FlowModel.conditional(fn, y), part.flowSpec(), shape, ScalarType.Float, noise, pl);
+        // a flow sampler's last state is the image itself: pixel models clip it to [-1, 1] as DDPM samplers clip x0
+        return part.clip() ? x.clamp(new org.bytedeco.pytorch.ScalarOptional(new Scalar(-1.0)), new org.bytedeco.pytorch.ScalarOptional(new Scalar(1.0))) : x;
     }
 
     /**
