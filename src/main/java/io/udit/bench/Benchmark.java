@@ -9,7 +9,6 @@ import io.udit.model.Form;
 import io.udit.model.ModelConfig;
 import io.udit.sample.SampleRequest;
 import io.udit.sample.Sampling;
-import io.udit.train.Rss;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;
@@ -29,7 +28,7 @@ import java.util.Map;
  * achieved GFLOP/s (2 x MACs of the graph that ran / time) and its share of the machine's fp32 peak.
  */
 public final class Benchmark {
-    /** fp32 peak of the 2-core AVX2 machine this project targets: 2 cores x 2 FMA x 8 lanes x 2 x ~2.45 GHz. */
+    /** Default fp32 peak for the share-of-peak figure (2 AVX2 cores x 2 FMA x 8 lanes x 2 x ~2.45 GHz); --peak-gflops sets the actual machine's. */
     public static final double DEFAULT_PEAK_GFLOPS = 157.0;
 
     public enum Mode { FORWARD, TRAIN, SAMPLE }

@@ -48,25 +48,27 @@ public final class RepFeedForward extends FeedForward {
     }
 
     @Override
-    public Tensor forward(Tensor x, Form form, Probe probe) {
-        Folded f = folded;
-        if (form == Form.EVAL && f != null) return folded(x, f, probe);
+    public Tensor forward(Tensor x) {
+        Folded f = folded; // present in eval form only
+        if (f != null) return folded(x, f);
         if (trainPath == TrainPath.FOLDED_IN_GRAPH) {
             // The fold is linear in the weights, so folding inside the autograd graph computes the same function with
             // the same gradients (the pad/sum/matmul backward hands each branch its share), at the folded cost:
             // one 1x1, one depthwise 5x5 and one 1x1 instead of 2 + 3 + 2 convolutions.
-            return folded(x, probe.time("ffn fold", () -> foldWith(true)), probe);
+            return folded(x, Hooks.step("ffn fold", () -> foldWith(true)));
         }
         Tensor h = torch.gelu(in1.forward(in0.forward(x)));
         Tensor sum = h.add(dw5.forward(h)).add(dw3.forward(h)).add(dw1.forward(h));
         return out1.forward(out0.forward(sum));
     }
 
-    private Tensor folded(Tensor x, Folded f, Probe probe) {
-        Tensor in = probe.time("ffn conv1x1", () -> Ops.conv2d(x, f.inWeight, f.inBias, 0, 1));
-        Tensor g = probe.time("ffn gelu", () -> torch.gelu(in));
-        Tensor d = probe.time("ffn depthwise", () -> Ops.conv2d(g, f.dwWeight, f.dwBias, 2, hidden));
-        return probe.time("ffn conv1x1", () -> Ops.conv2d(d, f.outWeight, f.outBias, 0, 1));
+    private Tensor folded(Tensor x, Folded f) {
+        Tensor h = gelu(conv(CONV1X1, x, f.inWeight, f.inBias, 0, 1));
+        return conv(CONV1X1, conv(DEPTHWISE, h, f.dwWeight, f.dwBias, 2, hidden), f.outWeight, f.outBias, 0, 1);
+    }
+
+    private static Tensor conv(String section, Tensor x, Tensor w, Tensor b, long pad, long groups) {
+        return Hooks.step(section, () -> Ops.conv2d(x, w, b, pad, groups));
     }
 
     @Override

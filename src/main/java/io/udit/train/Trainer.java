@@ -1,5 +1,6 @@
 package io.udit.train;
 
+import io.udit.bench.Rss;
 import io.udit.data.BatchLoader;
 import io.udit.data.Dataset;
 import io.udit.diffusion.DenoiserFn;
