@@ -21,6 +21,7 @@ public abstract class Backbone extends Module {
     private org.bytedeco.pytorch.Device device = new org.bytedeco.pytorch.Device("cpu");
     private boolean onCpu = true;
     private volatile AttentionKernel kernelOverride;
+    private volatile boolean checkpointing;
 
     public abstract ModelConfig config();
 
@@ -93,6 +94,24 @@ public abstract class Backbone extends Module {
 
     /** Subclasses hand the kernel to their attention layers. */
     protected abstract void useAttentionKernel(AttentionKernel kernel);
+
+    /**
+     * Activation checkpointing per block in training (off by default): each block keeps only its input during the
+     * forward and is recomputed in the backward, which trades one extra block forward for the activation memory.
+     * Same losses and gradients (see ActivationCheckpoints); no effect without autograd (sampling, evaluation).
+     */
+    public void setActivationCheckpointing(boolean on) {
+        this.checkpointing = on;
+    }
+
+    public boolean activationCheckpointing() {
+        return checkpointing;
+    }
+
+    /** The block-call policy for one forward pass. */
+    protected final ActivationCheckpoints blockCalls() {
+        return new ActivationCheckpoints(checkpointing);
+    }
 
     /** Parameters (and buffers) by their reference names, in registration order; tensors share storage with the model. */
     public LinkedHashMap<String, Tensor> stateDict() {

@@ -124,6 +124,20 @@ public record Complexity(long paramsTrained, long paramsFolded, long macsFolded,
     }
 
     /**
+     * MACs of the rep-FFN weight fold that the training forward runs once per step (two weight products per FFN:
+     * hidden x hidden/2 by hidden/2 x width, twice); 0 for other FFNs.
+     */
+    public static long uditFoldMacsPerStep(UDiTConfig c) {
+        if (c.ffn() != UDiTConfig.FfnType.REP) return 0;
+        long total = 0;
+        for (int level = 0; level < 5; level++) {
+            long w = c.width(level), hid = c.ffnHidden((int) w);
+            total += 2L * c.depth().get(level) * hid * hid * w;
+        }
+        return total;
+    }
+
+    /**
      * Inference-graph MACs per image by forward-pass section (the names SectionTimer uses), for judging each section's
      * speed against its own ceiling. U-DiT only; elementwise sections have no MACs.
      */

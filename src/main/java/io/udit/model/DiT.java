@@ -142,9 +142,10 @@ public final class DiT extends Backbone {
         long n = x.size(0);
         Tensor h = Hooks.around("x_embedder", null, () -> patchify(x).add(posEmbed));
         Tensor cond = tEmbedder.forward(t).add(yEmbedder.forward(y));
+        ActivationCheckpoints calls = blockCalls();
         for (Block block : blocks) {
             Tensor in = h;
-            h = io.udit.engine.NativeScopes.scoped(() -> block.call(in, cond));
+            h = io.udit.engine.NativeScopes.scoped(() -> calls.call(block, in, cond));
         }
         Tensor[] m = Ops.split(finalAdaLN.forward(torch.silu(cond)), 2, 1);
         h = finalLinear.forward(modulate(Ops.tokenLayerNorm(h), m[0], m[1]));

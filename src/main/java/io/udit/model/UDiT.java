@@ -144,11 +144,12 @@ public final class UDiT extends Backbone {
         Tensor grid = u == 1 ? x : torch.pixel_unshuffle(x, u); // u x u pixel blocks into channels (our extension)
         Tensor h = xEmbedder.call(grid.contiguous(torch.MemoryFormat.ChannelsLast));
         Tensor[] c = {condition(0, t, y1), condition(1, t, y2), condition(2, t, y3)};
-        Tensor enc1 = runLevel(0, h, c[0]);
-        Tensor enc2 = runLevel(1, down12.call(enc1), c[1]);
-        Tensor lat = runLevel(2, down23.call(enc2), c[2]);
-        Tensor dec2 = runLevel(3, reduce2.call(torch.cat(new TensorVector(up32.call(lat), enc2), 1)), c[1]);
-        Tensor dec1 = runLevel(4, reduce1.call(torch.cat(new TensorVector(up21.call(dec2), enc1), 1)), c[1]);
+        ActivationCheckpoints calls = blockCalls();
+        Tensor enc1 = runLevel(0, h, c[0], calls);
+        Tensor enc2 = runLevel(1, down12.call(enc1), c[1], calls);
+        Tensor lat = runLevel(2, down23.call(enc2), c[2], calls);
+        Tensor dec2 = runLevel(3, reduce2.call(torch.cat(new TensorVector(up32.call(lat), enc2), 1)), c[1], calls);
+        Tensor dec1 = runLevel(4, reduce1.call(torch.cat(new TensorVector(up21.call(dec2), enc1), 1)), c[1], calls);
         Tensor y = finalLayer.call(output.call(dec1), c[1]).contiguous();
         // channel groups of u^2 back into pixels: eps channels first, then the variance channels, as without unshuffle
         return u == 1 ? y : torch.pixel_shuffle(y, u).contiguous();
@@ -159,9 +160,16 @@ public final class UDiT extends Backbone {
         return tEmbedder[level].call(t).add(yEmbedder[level].call(y));
     }
 
-    private Tensor runLevel(int level, Tensor x, Tensor c) {
-        for (UDiTBlock block : levels[level]) x = block.call(x, c);
+    private Tensor runLevel(int level, Tensor x, Tensor c, ActivationCheckpoints calls) {
+        for (UDiTBlock block : levels[level]) x = calls.call(block, x, c);
         return x;
+    }
+
+    /** Needs a non-empty last level: the checkpointed backward starts from the last block's output. */
+    @Override
+    public void setActivationCheckpointing(boolean on) {
+        if (on && levels[4].length == 0) throw new IllegalArgumentException("activation checkpointing needs depth[4] > 0");
+        super.setActivationCheckpointing(on);
     }
 
     @Override
