@@ -220,7 +220,7 @@ public final class Benchmark {
             for (Tensor w : model.trainableParameters()) w.mutable_grad().reset();
         }
         Map<String, Long> macs = new LinkedHashMap<>(Complexity.uditSectionMacs(c));
-        macs.put("ffn fold", Complexity.uditFoldMacsPerStep(c) / s.batch());
+        macs.put("ffn fold", Complexity.uditFoldMacsPerStep(c, s.batch()) / s.batch());
         Map<String, Double> fs = p.forwardSeconds(), bs = p.backwardSeconds();
         java.util.Set<String> names = new java.util.LinkedHashSet<>(bs.keySet());
         names.addAll(fs.keySet());

@@ -2,6 +2,7 @@ package io.udit.bench;
 
 import io.udit.engine.NativeScopes;
 import io.udit.model.Probe;
+import io.udit.model.RepFeedForward;
 import io.udit.model.SectionTimer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorBase;
@@ -40,6 +41,8 @@ final class TrainProfiler implements Probe {
             mark(section, t);
         } else if (out instanceof Tensor[] ts) {
             for (Tensor t : ts) mark(section, t);
+        } else if (out instanceof RepFeedForward.Folded f) {
+            for (Tensor t : f.tensors()) mark(section, t);
         }
         return out;
     }

@@ -124,15 +124,15 @@ public record Complexity(long paramsTrained, long paramsFolded, long macsFolded,
     }
 
     /**
-     * MACs of the rep-FFN weight fold that the training forward runs once per step (two weight products per FFN:
-     * hidden x hidden/2 by hidden/2 x width, twice); 0 for other FFNs.
+     * MACs of the rep-FFN weight folds that a training forward of this batch runs (two weight products, hidden x
+     * hidden/2 by hidden/2 x width, per FFN on the levels where RepFeedForward folds its 1x1 pairs); 0 for other FFNs.
      */
-    public static long uditFoldMacsPerStep(UDiTConfig c) {
+    public static long uditFoldMacsPerStep(UDiTConfig c, int batch) {
         if (c.ffn() != UDiTConfig.FfnType.REP) return 0;
         long total = 0;
         for (int level = 0; level < 5; level++) {
-            long w = c.width(level), hid = c.ffnHidden((int) w);
-            total += 2L * c.depth().get(level) * hid * hid * w;
+            long w = c.width(level), hid = c.ffnHidden((int) w), res = c.resolution(level);
+            if (RepFeedForward.foldSavesWork(batch * res * res, w, hid)) total += 2L * c.depth().get(level) * hid * hid * w;
         }
         return total;
     }
