@@ -81,9 +81,15 @@ public final class DownsampledAttention extends Hooked.Unary {
             return Hooks.step("attn depthwise (downsampler)", () -> shortcut ? conv.forward(x).add(x) : conv.forward(x));
         }
 
+        /**
+         * Read through the channels-last memory (b, h, w, d): the forward is one copy, and the backward hands the
+         * convolutions before it a channels-last gradient (split from the NCHW view, the gradient would come back as
+         * an NCHW copy that every op before it converts again).
+         */
         private Tensor subGrids(Tensor x) {
             long b = x.size(0), f = factor, hs = x.size(2) / f, ws = x.size(3) / f;
-            return Hooks.step("attn rearrange", () -> x.reshape(b, dim, hs, f, ws, f).permute(0, 3, 5, 2, 4, 1).reshape(b, f * f, hs * ws, dim));
+            return Hooks.step("attn rearrange", () -> x.permute(0, 2, 3, 1).reshape(b, hs, f, ws, f, dim).permute(0, 2, 4, 1, 3, 5)
+                    .reshape(b, f * f, hs * ws, dim));
         }
     }
 
