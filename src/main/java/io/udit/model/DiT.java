@@ -60,7 +60,8 @@ public final class DiT extends Backbone {
         Tensor attention(Tensor x) {
             long b = x.size(0), n = x.size(1), d = x.size(2);
             Tensor t = qkv.forward(x).reshape(b, n, 3, heads, headDim).permute(2, 0, 3, 1, 4);
-            Tensor q = t.select(0, 0), k = t.select(0, 1), v = t.select(0, 2);
+            Tensor[] qkv3 = Ops.unbind(t, 0);
+            Tensor q = qkv3[0], k = qkv3[1], v = qkv3[2];
             double scale = 1.0 / Math.sqrt(headDim);
             Tensor o;
             if (kernel == AttentionKernel.FUSED) {

@@ -96,9 +96,9 @@ public final class DownsampledAttention extends Hooked.Unary {
     @Override
     public Tensor forward(Tensor x) {
         long b = x.size(0), h = x.size(2), w = x.size(3), p = (long) factor * factor, n = h * w / p;
-        Tensor qkv = toQkv.call(downsampler.call(x)); // (b, p, n, 3 * dim): q, k, v side by side
-        Tensor qk = rope ? rotate(qkv.narrow(-1, 0, 2 * dim), n) : qkv.narrow(-1, 0, 2 * dim);
-        Tensor v = splitHeads(qkv.narrow(-1, 2 * dim, dim), b, p, n);
+        Tensor[] qkAndV = Ops.split(toQkv.call(downsampler.call(x)), new long[] {2L * dim, dim}, -1); // (b, p, n, .)
+        Tensor qk = rope ? rotate(qkAndV[0], n) : qkAndV[0];
+        Tensor v = splitHeads(qkAndV[1], b, p, n);
         Tensor out = kernel == AttentionKernel.FUSED ? fused(qk, v, b, p, n) : math(qk, v, b, p, n);
         return toOut.call(mergeHeads(out, b, h, w));
     }
@@ -124,7 +124,10 @@ public final class DownsampledAttention extends Hooked.Unary {
 
     /** The reference's arithmetic: logits, scale, softmax, weighted sum. */
     private Tensor math(Tensor qk, Tensor v, long b, long p, long n) {
-        return Hooks.step("attn math", () -> math(splitHeads(qk.narrow(-1, 0, dim), b, p, n), splitHeads(qk.narrow(-1, dim, dim), b, p, n), v));
+        return Hooks.step("attn math", () -> {
+            Tensor[] qAndK = Ops.split(qk, 2, -1);
+            return math(splitHeads(qAndK[0], b, p, n), splitHeads(qAndK[1], b, p, n), v);
+        });
     }
 
     private Tensor math(Tensor q, Tensor k, Tensor v) {
@@ -142,8 +145,7 @@ public final class DownsampledAttention extends Hooked.Unary {
      * carry the per-head logit scale for q (the scale differs per head, so it goes into q and SDPA runs at scale 1).
      */
     private Tensor fused(Tensor qk, Tensor v, long b, long p, long n) {
-        Tensor[] qkPair = type == AttentionType.COSINE ? cosineNormalized(qk, b, p, n)
-                : new Tensor[] {splitHeads(qk.narrow(-1, 0, dim), b, p, n), splitHeads(qk.narrow(-1, dim, dim), b, p, n)};
+        Tensor[] qkPair = type == AttentionType.COSINE ? cosineNormalized(qk, b, p, n) : heads(qk, b, p, n);
         double scale = type == AttentionType.COSINE ? 1.0 : 1.0 / Math.sqrt(headDim);
         Tensor[] qkv = sequences(qkPair[0], qkPair[1], v, b * p, n);
         return Hooks.step("attn sdpa", () -> torch.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], new TensorOptional(),
@@ -168,8 +170,13 @@ public final class DownsampledAttention extends Hooked.Unary {
         // q slots: norm / exp(min(logit_scale, 4.6052)); k slots: norm
         Tensor scale4q = cosineScale().reshape(heads, 1);
         Tensor perSlot = torch.cat(new TensorVector(scale4q, torch.ones_like(scale4q)), 0);
-        Tensor unit = slots.div(norm.div(perSlot)).view(b, p, n, 2L * dim);
-        return new Tensor[] {splitHeads(unit.narrow(-1, 0, dim), b, p, n), splitHeads(unit.narrow(-1, dim, dim), b, p, n)};
+        return heads(slots.div(norm.div(perSlot)).view(b, p, n, 2L * dim), b, p, n);
+    }
+
+    /** q and k side by side (b, p, n, 2 dim) as two (b, p, heads, n, headDim) views. */
+    private Tensor[] heads(Tensor qk, long b, long p, long n) {
+        Tensor[] qAndK = Ops.split(qk, 2, -1);
+        return new Tensor[] {splitHeads(qAndK[0], b, p, n), splitHeads(qAndK[1], b, p, n)};
     }
 
     /** exp(min(logit_scale, 4.6052)), shape (heads, 1, 1). */
