@@ -9,7 +9,6 @@ import io.udit.model.Form;
 import io.udit.model.ModelConfig;
 import io.udit.sample.SampleRequest;
 import io.udit.sample.Sampling;
-import io.udit.train.Rss;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;
@@ -29,12 +28,22 @@ import java.util.Map;
  * achieved GFLOP/s (2 x MACs of the graph that ran / time) and its share of the machine's fp32 peak.
  */
 public final class Benchmark {
-    /** fp32 peak of the 2-core AVX2 machine this project targets: 2 cores x 2 FMA x 8 lanes x 2 x ~2.45 GHz. */
+    /** Default fp32 peak for the share-of-peak figure (2 AVX2 cores x 2 FMA x 8 lanes x 2 x ~2.45 GHz); --peak-gflops sets the actual machine's. */
     public static final double DEFAULT_PEAK_GFLOPS = 157.0;
 
     public enum Mode { FORWARD, TRAIN, SAMPLE }
 
-    public record Settings(Mode mode, int batch, int warmup, int repeats, String sampler, int sampleSteps, double peakGflops) {}
+    /**
+     * @param trainProfile          train mode: also profile the forward and backward of a step by section
+     * @param checkpointActivations train mode: recompute each U-DiT block in the backward instead of keeping its
+     *                              activations (see Backbone.setActivationCheckpointing)
+     */
+    public record Settings(Mode mode, int batch, int warmup, int repeats, String sampler, int sampleSteps, double peakGflops,
+                           boolean trainProfile, boolean checkpointActivations) {
+        public Settings(Mode mode, int batch, int warmup, int repeats, String sampler, int sampleSteps, double peakGflops) {
+            this(mode, batch, warmup, repeats, sampler, sampleSteps, peakGflops, false, false);
+        }
+    }
 
     private Benchmark() {}
 
@@ -59,6 +68,7 @@ public final class Benchmark {
             }
             case TRAIN -> {
                 model.setForm(Form.TRAIN);
+                model.setActivationCheckpointing(s.checkpointActivations());
                 // forward + backward ~ 3x the forward MACs (each weight gradient and input gradient costs one forward)
                 macsPerImage = 3.0 * (cx.macsTrain() + cx.elementwise());
                 AdamW opt = new AdamW(new TensorVector(model.trainableParameters().toArray(new Tensor[0])), new AdamWOptions(1e-4));
@@ -121,6 +131,7 @@ public final class Benchmark {
         m.put("share_of_peak", round(gflops / s.peakGflops(), 3));
         m.put("peak_rss_mb", round(Rss.peak() / 1e6, 0));
         m.put("threads", Engine.threadSettings());
+        if (s.mode() == Mode.TRAIN) m.put("activation_checkpointing", s.checkpointActivations());
         m.put("other_processes_cpu_share", round(other, 3));
         m.put("quiet_machine", other < 0.05);
         if (s.mode() == Mode.TRAIN) {
@@ -134,6 +145,9 @@ public final class Benchmark {
                 ph.put(names[k], round(median(v), 4));
             }
             m.put("train_phases", ph);
+            if (s.trainProfile() && config instanceof io.udit.model.UDiTConfig uc) {
+                m.put("train_profile", trainProfile(model, x, t, y, uc, s));
+            }
         }
         if (s.mode() == Mode.FORWARD && model instanceof io.udit.model.UDiT && config instanceof io.udit.model.UDiTConfig uc) {
             m.put("profile", profile(model, x, t, y, uc, s, median));
@@ -182,6 +196,73 @@ public final class Benchmark {
         }
         rows.sort((a, b) -> Double.compare((Double) b.get("seconds"), (Double) a.get("seconds")));
         return rows;
+    }
+
+    /**
+     * A training step's forward and backward by section (TrainProfiler): seconds, and GFLOP/s where the section has
+     * MACs (the backward counted as 2 x the forward's MACs: the input and the weight gradient), so that the
+     * memory-bound share of the backward shows.
+     */
+    static Map<String, Object> trainProfile(Backbone model, Tensor x, Tensor t, Tensor y, io.udit.model.UDiTConfig c, Settings s) {
+        TrainProfiler p = new TrainProfiler();
+        GaussianDiffusion diffusion = GaussianDiffusion.create("");
+        Tensor noise = torch.randn(Tensors.shape(x));
+        int runs = Math.max(1, Math.min(3, s.repeats()));
+        double fwd = 0, bwd = 0;
+        for (int i = 0; i < runs; i++) {
+            try (PointerScope scope = new PointerScope()) {
+                long t0 = System.nanoTime();
+                Tensor loss = p.timeTotal(() -> diffusion.trainingLosses((a, b, cc) -> model.forward(a, b, cc, p), x, t, y, noise).loss().mean());
+                fwd += (System.nanoTime() - t0) / 1e9;
+                bwd += p.backward(loss::backward);
+            }
+            for (Tensor w : model.trainableParameters()) w.mutable_grad().reset();
+        }
+        Map<String, Long> macs = new LinkedHashMap<>(Complexity.uditSectionMacs(c));
+        macs.put("ffn fold", Complexity.uditFoldMacsPerStep(c, s.batch()) / s.batch());
+        Map<String, Double> fs = p.forwardSeconds(), bs = p.backwardSeconds();
+        java.util.Set<String> names = new java.util.LinkedHashSet<>(bs.keySet());
+        names.addAll(fs.keySet());
+        List<Map<String, Object>> rows = new ArrayList<>();
+        double memoryBound = 0;
+        for (String name : names) {
+            double f = fs.getOrDefault(name, 0.0) / runs, b = bs.getOrDefault(name, 0.0) / runs;
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("section", name.equals("total") ? TrainProfiler.OTHER : name);
+            r.put("forward_s", round(f, 4));
+            r.put("backward_s", round(b, 4));
+            r.put("backward_share", round(b * runs / bwd, 3));
+            Long mac = macs.get(name);
+            if (mac != null && mac > 0) {
+                double g = mac * (double) s.batch() / 1e9;
+                r.put("forward_gmacs", round(g, 3));
+                if (f > 0) r.put("forward_gflops", round(2 * g / f, 1));
+                if (b > 0) r.put("backward_gflops", round(2 * 2 * g / b, 1));
+            } else {
+                memoryBound += b;
+            }
+            rows.add(r);
+        }
+        // "total" and OTHER are the same row once renamed: merge them
+        Map<String, Map<String, Object>> merged = new LinkedHashMap<>();
+        for (Map<String, Object> r : rows) {
+            merged.merge((String) r.get("section"), r, (a, b) -> {
+                for (String k : List.of("forward_s", "backward_s", "backward_share")) {
+                    a.put(k, round((Double) a.get(k) + (Double) b.get(k), 4));
+                }
+                return a;
+            });
+        }
+        List<Map<String, Object>> out = new ArrayList<>(merged.values());
+        out.sort((a, b) -> Double.compare((Double) b.get("backward_s"), (Double) a.get("backward_s")));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("method", "gradient hooks on section outputs, timeline attribution (see TrainProfiler)");
+        m.put("steps", runs);
+        m.put("forward_s", round(fwd / runs, 4));
+        m.put("backward_s", round(bwd / runs, 4));
+        m.put("backward_memory_bound_share", round(memoryBound * runs / bwd, 3));
+        m.put("sections", out);
+        return m;
     }
 
     static double round(double v, int digits) {

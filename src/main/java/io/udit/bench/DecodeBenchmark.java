@@ -1,7 +1,6 @@
 package io.udit.bench;
 
 import io.udit.engine.Engine;
-import io.udit.train.Rss;
 import io.udit.vae.AutoencoderKLConfig;
 import io.udit.vae.Vae;
 import org.bytedeco.javacpp.PointerScope;

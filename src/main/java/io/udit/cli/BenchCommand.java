@@ -28,6 +28,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "25", description = "For --mode sample: sampler steps (default ${DEFAULT-VALUE}).") int steps;
     @Option(names = "--peak-gflops", defaultValue = "157", description = "fp32 peak of this machine (default ${DEFAULT-VALUE}).") double peak;
     @Option(names = "--json", description = "Print JSON only.") boolean json;
+    @Option(names = "--profile", description = "For --mode train: also profile a step's forward and backward by section"
+            + " (the forward mode always profiles U-DiT).") boolean profile;
+    @Option(names = "--checkpoint-activations", description = "For --mode train: recompute each block in the backward"
+            + " instead of keeping its activations.") boolean checkpointActivations;
 
     @Override
     public Integer call() {
@@ -44,7 +48,8 @@ public final class BenchCommand implements Callable<Integer> {
             default -> throw new UserError("--mode must be forward, train or sample");
         };
         String name = modelOptions.model != null ? modelOptions.model : String.valueOf(modelOptions.config);
-        Map<String, Object> r = Benchmark.run(name, c, new Benchmark.Settings(m, batch, warmup, repeats, sampler, steps, peak));
+        Map<String, Object> r = Benchmark.run(name, c, new Benchmark.Settings(m, batch, warmup, repeats, sampler, steps, peak,
+                profile, checkpointActivations));
         if (!json) {
             System.err.printf("%s %s batch %d: median %.3f s (%.2f images/s), %.1f GFLOP/s = %.0f%% of peak%s%n", name, mode, batch,
                     r.get("median_s"), r.get("images_per_s"), r.get("achieved_gflops"), 100 * (Double) r.get("share_of_peak"),

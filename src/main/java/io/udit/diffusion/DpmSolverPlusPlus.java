@@ -54,8 +54,8 @@ public final class DpmSolverPlusPlus implements Sampler {
      * @param denoiseToZero   finish with the model's x_0 prediction at t = 0 (one extra evaluation)
      * @param lowerOrderFinal first-order final step (recommended): on the discrete schedule the last interval is
      *                        long in lambda (t = 50 -> 0 at 20 time-uniform steps: h = 2.9 after h = 0.67), and the
-     *                        second-order extrapolation with r = 0.23 there was ~6x less accurate on an exact
-     *                        Gaussian denoiser than a first-order step
+     *                        second-order extrapolation with r = 0.23 there is less accurate on an exact Gaussian
+     *                        denoiser than a first-order step
      */
     public DpmSolverPlusPlus(NoiseSchedule schedule, int steps, Spacing spacing, boolean clipDenoised,
                              boolean denoiseToZero, boolean lowerOrderFinal) {

@@ -39,13 +39,13 @@ public final class Engine {
         }
         int threads = threadsFromEnvironment();
         torch.set_num_threads(threads);
-        // OpenBLAS (pthreads) keeps its own thread pool beside libtorch's OpenMP one. Measured on 2 cores: with both at
-        // 2 threads the idle pool spins while the other works, and libtorch's CPU attention calls OpenBLAS from inside
-        // OpenMP regions (2 x 2 threads on 2 cores): U-DiT-S forward 2.54 s; with OpenBLAS at 1 thread 0.88 s. The big
-        // matrix products go through oneDNN (OpenMP) instead (Layers.linear), so OpenBLAS is left single-threaded.
+        // OpenBLAS (pthreads) keeps its own thread pool beside libtorch's OpenMP one: with both multi-threaded, the idle
+        // pool spins while the other works, and libtorch's CPU attention calls OpenBLAS from inside OpenMP regions
+        // (threads x threads on the cores; figures in docs/performance.md). The big matrix products go through oneDNN
+        // (OpenMP) instead (Layers.linear), so OpenBLAS stays single-threaded.
         openblas_full.openblas_set_num_threads(blasThreads());
         if (System.getenv("OMP_NUM_THREADS") == null) {
-            // OpenMP reads this once, at load: OMP_NUM_THREADS=1 followed by set_num_threads(2) was seen to cost 10x
+            // OpenMP reads this once, at load: OMP_NUM_THREADS=1 followed by set_num_threads(2) runs parallel ops slowly
             System.err.println("udit: note: OMP_NUM_THREADS should be set to " + threads
                     + " before the JVM starts (the ./udit launcher does this); parallel ops may run slowly otherwise");
         }

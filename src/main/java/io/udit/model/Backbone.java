@@ -19,15 +19,17 @@ public abstract class Backbone extends Module {
     private volatile Form form = Form.TRAIN;
     private org.bytedeco.pytorch.Device device = new org.bytedeco.pytorch.Device("cpu");
     private boolean onCpu = true;
-    private volatile DownsampledAttention.Kernel kernelOverride;
+    private volatile AttentionKernel kernelOverride;
+    private volatile boolean checkpointing;
 
     public abstract ModelConfig config();
 
     /** One network evaluation: x (N, C, H, W), t (N,) timesteps, y (N,) labels (the null class for unconditional). */
-    public abstract Tensor forward(Tensor x, Tensor t, Tensor y, Probe probe);
+    public abstract Tensor forward(Tensor x, Tensor t, Tensor y);
 
-    public Tensor forward(Tensor x, Tensor t, Tensor y) {
-        return forward(x, t, y, Probe.NONE);
+    /** The same forward with a probe attached to the module hooks: named intermediates, profile sections (see Hooks). */
+    public final Tensor forward(Tensor x, Tensor t, Tensor y, Probe probe) {
+        return Hooks.observe(probe, () -> forward(x, t, y));
     }
 
     /**
@@ -74,18 +76,40 @@ public abstract class Backbone extends Module {
     }
 
     /**
-     * The attention kernel in use: libtorch's fused SDPA in both forms (about 10x faster than the reference's
-     * explicit matmul-softmax-matmul here, with its own backward), unless overridden; MATH is the reference's
-     * arithmetic, kept for parity tests.
+     * The attention kernel in use: libtorch's fused SDPA in both forms (much faster than the reference's explicit
+     * matmul-softmax-matmul on CPU, with its own backward), unless overridden; MATH is the reference's arithmetic,
+     * kept for parity tests.
      */
-    public DownsampledAttention.Kernel attentionKernel() {
-        DownsampledAttention.Kernel k = kernelOverride;
-        return k != null ? k : DownsampledAttention.Kernel.FUSED;
+    public AttentionKernel attentionKernel() {
+        AttentionKernel k = kernelOverride;
+        return k != null ? k : AttentionKernel.FUSED;
     }
 
     /** Forces one attention kernel in both forms (null restores the default). */
-    public void setAttentionKernel(DownsampledAttention.Kernel kernel) {
+    public void setAttentionKernel(AttentionKernel kernel) {
         this.kernelOverride = kernel;
+        useAttentionKernel(attentionKernel());
+    }
+
+    /** Subclasses hand the kernel to their attention layers. */
+    protected abstract void useAttentionKernel(AttentionKernel kernel);
+
+    /**
+     * Activation checkpointing per block in training (off by default): each block keeps only its input during the
+     * forward and is recomputed in the backward, which trades one extra block forward for the activation memory.
+     * Same losses and gradients (see ActivationCheckpoints); no effect without autograd (sampling, evaluation).
+     */
+    public void setActivationCheckpointing(boolean on) {
+        this.checkpointing = on;
+    }
+
+    public boolean activationCheckpointing() {
+        return checkpointing;
+    }
+
+    /** The block-call policy for one forward pass. */
+    protected final ActivationCheckpoints blockCalls() {
+        return new ActivationCheckpoints(checkpointing);
     }
 
     /** Parameters (and buffers) by their reference names, in registration order; tensors share storage with the model. */

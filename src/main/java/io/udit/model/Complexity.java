@@ -124,6 +124,20 @@ public record Complexity(long paramsTrained, long paramsFolded, long macsFolded,
     }
 
     /**
+     * MACs of the rep-FFN weight folds that a training forward of this batch runs (two weight products, hidden x
+     * hidden/2 by hidden/2 x width, per FFN on the levels where RepFeedForward folds its 1x1 pairs); 0 for other FFNs.
+     */
+    public static long uditFoldMacsPerStep(UDiTConfig c, int batch) {
+        if (c.ffn() != UDiTConfig.FfnType.REP) return 0;
+        long total = 0;
+        for (int level = 0; level < 5; level++) {
+            long w = c.width(level), hid = c.ffnHidden((int) w), res = c.resolution(level);
+            if (RepFeedForward.foldSavesWork(batch * res * res, w, hid)) total += 2L * c.depth().get(level) * hid * hid * w;
+        }
+        return total;
+    }
+
+    /**
      * Inference-graph MACs per image by forward-pass section (the names SectionTimer uses), for judging each section's
      * speed against its own ceiling. U-DiT only; elementwise sections have no MACs.
      */

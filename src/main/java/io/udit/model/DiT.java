@@ -25,9 +25,10 @@ public final class DiT extends Backbone {
     final Layers.Linear finalAdaLN, finalLinear;
 
     /** One adaLN-Zero block: multi-head self-attention and a 4x MLP with tanh GELU. */
-    static final class Block extends Module {
+    static final class Block extends Hooked.Conditioned {
         final int heads, headDim;
         final Layers.Linear qkv, proj, fc1, fc2, adaLN;
+        volatile AttentionKernel kernel = AttentionKernel.FUSED;
 
         Block(int d, int heads, int mlpHidden) {
             this.heads = heads;
@@ -48,20 +49,22 @@ public final class DiT extends Backbone {
             register_module("adaLN_modulation", Layers.sequence(null, adaLN));
         }
 
-        Tensor forward(Tensor x, Tensor c, DownsampledAttention.Kernel kernel) {
+        @Override
+        public Tensor forward(Tensor x, Tensor c) {
             Tensor[] m = Ops.split(adaLN.forward(torch.silu(c)), 6, 1);
-            x = x.add(m[2].unsqueeze(1).mul(attention(modulate(Ops.tokenLayerNorm(x), m[0], m[1]), kernel)));
+            x = x.add(m[2].unsqueeze(1).mul(attention(modulate(Ops.tokenLayerNorm(x), m[0], m[1]))));
             Tensor hdn = torch.gelu(fc1.forward(modulate(Ops.tokenLayerNorm(x), m[3], m[4])), "tanh");
             return x.add(m[5].unsqueeze(1).mul(fc2.forward(hdn)));
         }
 
-        Tensor attention(Tensor x, DownsampledAttention.Kernel kernel) {
+        Tensor attention(Tensor x) {
             long b = x.size(0), n = x.size(1), d = x.size(2);
             Tensor t = qkv.forward(x).reshape(b, n, 3, heads, headDim).permute(2, 0, 3, 1, 4);
-            Tensor q = t.select(0, 0), k = t.select(0, 1), v = t.select(0, 2);
+            Tensor[] qkv3 = Ops.unbind(t, 0);
+            Tensor q = qkv3[0], k = qkv3[1], v = qkv3[2];
             double scale = 1.0 / Math.sqrt(headDim);
             Tensor o;
-            if (kernel == DownsampledAttention.Kernel.FUSED) {
+            if (kernel == AttentionKernel.FUSED) {
                 o = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, false, new DoubleOptional(scale), false);
             } else {
                 o = torch.matmul(Ops.softmaxLast(torch.matmul(q.mul(new Scalar(scale)), k.transpose(-2, -1))), v);
@@ -84,7 +87,7 @@ public final class DiT extends Backbone {
         yEmbedder = new LabelEmbedder(c.numClasses(), d, c.classDropoutProb());
         register_module("y_embedder", yEmbedder);
         blocks = new Block[c.depth()];
-        for (int i = 0; i < blocks.length; i++) blocks[i] = new Block(d, c.numHeads(), c.mlpHidden());
+        for (int i = 0; i < blocks.length; i++) blocks[i] = new Block(d, c.numHeads(), c.mlpHidden()).hook("blocks." + i, null);
         register_module("blocks", Layers.sequence(blocks));
         finalLinear = new Layers.Linear(d, c.patchSize() * c.patchSize() * c.outChannels(), true);
         finalAdaLN = new Layers.Linear(d, 2 * d, true);
@@ -126,29 +129,36 @@ public final class DiT extends Backbone {
     }
 
     @Override
-    public Tensor forward(Tensor x, Tensor t, Tensor y, Probe probe) {
-        return backTo(network(onDevice(x), onDevice(t), onDevice(y), probe), x);
+    protected void useAttentionKernel(AttentionKernel kernel) {
+        for (Block b : blocks) b.kernel = kernel;
     }
 
-    private Tensor network(Tensor x, Tensor t, Tensor y, Probe probe) {
+    @Override
+    public Tensor forward(Tensor x, Tensor t, Tensor y) {
+        return backTo(network(onDevice(x), onDevice(t), onDevice(y)), x);
+    }
+
+    private Tensor network(Tensor x, Tensor t, Tensor y) {
         int p = config.patchSize(), g = config.gridSize(), c = config.outChannels();
         long n = x.size(0);
-        Tensor h = torch.conv2d(x, patchEmbed.weight, new TensorOptional(patchEmbed.bias), new long[] {p, p},
-                new long[] {0, 0}, new long[] {1, 1}, 1);
-        h = h.flatten(2, -1).transpose(1, 2).add(posEmbed);
-        probe.record("x_embedder", h);
+        Tensor h = Hooks.around("x_embedder", null, () -> patchify(x).add(posEmbed));
         Tensor cond = tEmbedder.forward(t).add(yEmbedder.forward(y));
-        DownsampledAttention.Kernel kernel = attentionKernel();
-        for (int i = 0; i < blocks.length; i++) {
-            final Tensor in = h;
-            final Block block = blocks[i];
-            h = io.udit.engine.NativeScopes.scoped(() -> block.forward(in, cond, kernel));
-            probe.record("blocks." + i, h);
+        ActivationCheckpoints calls = blockCalls();
+        for (Block block : blocks) {
+            Tensor in = h;
+            h = io.udit.engine.NativeScopes.scoped(() -> calls.call(block, in, cond));
         }
         Tensor[] m = Ops.split(finalAdaLN.forward(torch.silu(cond)), 2, 1);
         h = finalLinear.forward(modulate(Ops.tokenLayerNorm(h), m[0], m[1]));
         // unpatchify: (N, T, p*p*C) -> (N, C, H, W) via 'nhwpqc -> nchpwq'
         return h.reshape(n, g, g, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(n, c, (long) g * p, (long) g * p);
+    }
+
+    /** p x p patches to tokens: (N, C, H, W) -> (N, T, D). */
+    private Tensor patchify(Tensor x) {
+        int p = config.patchSize();
+        return torch.conv2d(x, patchEmbed.weight, new TensorOptional(patchEmbed.bias), new long[] {p, p},
+                new long[] {0, 0}, new long[] {1, 1}, 1).flatten(2, -1).transpose(1, 2);
     }
 
     static Tensor modulate(Tensor x, Tensor shift, Tensor scale) {

@@ -4,7 +4,6 @@ import io.udit.engine.NativeScopes;
 import io.udit.engine.Tensors;
 import io.udit.model.UDiTConfig.AttentionType;
 import org.bytedeco.pytorch.DoubleOptional;
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -20,18 +19,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * tokens); heads are merged and the sub-grids shuffled back. Cosine attention with a learned per-head logit
  * scale and 2-D RoPE on q and k, as in the reference (attn_type "v2", posemb_type "rope2d").
  */
-public final class DownsampledAttention extends Module {
+public final class DownsampledAttention extends Hooked.Unary {
     /** Cap of the learned logit scale: exp(4.6052) = 100. */
     static final double LOGIT_SCALE_MAX = 4.6052;
 
     final int dim, heads, headDim, factor;
     final AttentionType type;
     final boolean rope;
-    final boolean shortcut;
     final Tensor logitScale; // (heads, 1, 1), only for cosine attention
+    final Downsampler downsampler;
     final Layers.Linear toQkv;
     final Layers.Conv2d toOut;
-    final Layers.Conv2d downsampler; // depthwise, null when the downsampler is pixel-unshuffle only
+    volatile AttentionKernel kernel = AttentionKernel.FUSED;
     private final ConcurrentHashMap<Integer, RopeTable> ropeTables = new ConcurrentHashMap<>();
 
     public DownsampledAttention(int dim, int heads, int resolution, int factor, UDiTConfig c) {
@@ -41,51 +40,82 @@ public final class DownsampledAttention extends Module {
         this.factor = factor;
         this.type = c.attention();
         this.rope = c.position() == UDiTConfig.PositionType.ROPE2D;
-        this.shortcut = c.downShortcut();
         if (type == AttentionType.COSINE) {
             logitScale = torch.full(new long[] {heads, 1, 1}, new Scalar(Math.log(10.0)), Tensors.options(ScalarType.Float));
             register_parameter("logit_scale", logitScale);
         } else {
             logitScale = null;
         }
-        toQkv = new Layers.Linear(dim, 3 * dim, true);
+        toQkv = new Layers.Linear(dim, 3 * dim, true).hook(null, "attn qkv linear");
         register_module("to_qkv", toQkv);
-        toOut = new Layers.Conv2d(dim, dim, 1, true);
+        toOut = new Layers.Conv2d(dim, dim, 1, true).hook(null, "attn out conv1x1");
         register_module("to_out", toOut);
-        if (c.downsamplerKernel() > 0) {
-            downsampler = new Layers.Conv2d(dim, dim, c.downsamplerKernel(), dim, true);
-            Module wrapper = new Module();
-            wrapper.register_module("layer", downsampler);
-            register_module("downsampler", wrapper);
-        } else {
-            downsampler = null;
-        }
+        downsampler = new Downsampler(dim, c.downsamplerKernel(), c.downShortcut(), factor).hook("downsampler", null);
+        if (downsampler.conv != null) register_module("downsampler", downsampler);
         if (rope) ropeTable(resolution * resolution / (factor * factor)); // built now, outside any PointerScope
     }
 
-    /** Which attention kernel runs: the reference's explicit math, or libtorch's fused SDPA (scale folded into q). */
-    public enum Kernel { MATH, FUSED }
+    /**
+     * The reference's downsampler: depthwise conv (+ shortcut) mixing neighbours (key layer), then the 2x2
+     * sub-grids as 4 token sequences, 'b d (h dh) (w dw) -> b (dh dw) (h w) d'.
+     */
+    static final class Downsampler extends Hooked.Unary {
+        final Layers.Conv2d conv; // depthwise, null when the downsampler is pixel-unshuffle only
+        final boolean shortcut;
+        final int dim, factor;
 
-    public Tensor forward(Tensor x, Kernel kernel, Probe probe) {
-        long b = x.size(0), h = x.size(2), w = x.size(3);
-        long f = factor, hs = h / f, ws = w / f, n = hs * ws, p = f * f;
-        Tensor mixed = downsampler == null ? x : probe.time("attn depthwise (downsampler)",
-                () -> shortcut ? downsampler.forward(x).add(x) : downsampler.forward(x));
-        // 'b d (h dh) (w dw) -> b (dh dw) (h w) d'
-        Tensor tokens = probe.time("attn rearrange", () -> mixed.reshape(b, dim, hs, f, ws, f).permute(0, 3, 5, 2, 4, 1).reshape(b, p, n, dim));
-        probe.record("downsampler", tokens);
-        Tensor qkv = probe.time("attn qkv linear", () -> toQkv.forward(tokens)); // (b, p, n, 3 * dim): q, k, v side by side
-        Tensor qk0 = qkv.narrow(-1, 0, 2 * dim);
-        // q and k heads in one complex multiply
-        Tensor qk = rope ? probe.time("attn rope", () -> ropeTable((int) n).on(qk0.device()).rotate(qk0, 2 * heads)) : qk0;
-        Tensor v = splitHeads(qkv.narrow(-1, 2 * dim, dim), b, p, n);
-        Tensor out = kernel == Kernel.FUSED ? fused(qk, v, b, p, n, probe) : probe.time("attn math", () -> math(
-                splitHeads(qk.narrow(-1, 0, dim), b, p, n), splitHeads(qk.narrow(-1, dim, dim), b, p, n), v));
-        // 'b (dh dw) he (h w) d -> b (he d) (h dh) (w dw)', written channels-last (memory b h w (he d)) like the rest
-        // of the network: the 1x1 conv then reads contiguous channel rows instead of reordering an NCHW map
-        Tensor merged = probe.time("attn rearrange", () -> out.reshape(b, f, f, heads, hs, ws, headDim).permute(0, 4, 1, 5, 2, 3, 6)
+        Downsampler(int dim, int kernel, boolean shortcut, int factor) {
+            this.conv = kernel > 0 ? new Layers.Conv2d(dim, dim, kernel, dim, true) : null;
+            this.shortcut = shortcut;
+            this.dim = dim;
+            this.factor = factor;
+            if (conv != null) register_module("layer", conv);
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            return subGrids(conv == null ? x : mix(x));
+        }
+
+        private Tensor mix(Tensor x) {
+            return Hooks.step("attn depthwise (downsampler)", () -> shortcut ? conv.forward(x).add(x) : conv.forward(x));
+        }
+
+        /**
+         * Read through the channels-last memory (b, h, w, d): the forward is one copy, and the backward hands the
+         * convolutions before it a channels-last gradient (split from the NCHW view, the gradient would come back as
+         * an NCHW copy that every op before it converts again).
+         */
+        private Tensor subGrids(Tensor x) {
+            long b = x.size(0), f = factor, hs = x.size(2) / f, ws = x.size(3) / f;
+            return Hooks.step("attn rearrange", () -> x.permute(0, 2, 3, 1).reshape(b, hs, f, ws, f, dim).permute(0, 2, 4, 1, 3, 5)
+                    .reshape(b, f * f, hs * ws, dim));
+        }
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        long b = x.size(0), h = x.size(2), w = x.size(3), p = (long) factor * factor, n = h * w / p;
+        Tensor[] qkAndV = Ops.split(toQkv.call(downsampler.call(x)), new long[] {2L * dim, dim}, -1); // (b, p, n, .)
+        Tensor qk = rope ? rotate(qkAndV[0], n) : qkAndV[0];
+        Tensor v = splitHeads(qkAndV[1], b, p, n);
+        Tensor out = kernel == AttentionKernel.FUSED ? fused(qk, v, b, p, n) : math(qk, v, b, p, n);
+        return toOut.call(mergeHeads(out, b, h, w));
+    }
+
+    /** 2-D RoPE on the q and k heads in one complex multiply. */
+    private Tensor rotate(Tensor qk, long n) {
+        return Hooks.step("attn rope", () -> ropeTable((int) n).on(qk.device()).rotate(qk, 2 * heads));
+    }
+
+    /**
+     * 'b (dh dw) he (h w) d -> b (he d) (h dh) (w dw)', written channels-last (memory b h w (he d)) like the rest of
+     * the network: the 1x1 conv then reads contiguous channel rows instead of reordering an NCHW map.
+     */
+    private Tensor mergeHeads(Tensor out, long b, long h, long w) {
+        long f = factor;
+        return Hooks.step("attn rearrange", () -> out.reshape(b, f, f, heads, h / f, w / f, headDim).permute(0, 4, 1, 5, 2, 3, 6)
                 .reshape(b, h, w, dim).permute(0, 3, 1, 2));
-        return probe.time("attn out conv1x1", () -> toOut.forward(merged));
     }
 
     private Tensor splitHeads(Tensor t, long b, long p, long n) {
@@ -93,6 +123,13 @@ public final class DownsampledAttention extends Module {
     }
 
     /** The reference's arithmetic: logits, scale, softmax, weighted sum. */
+    private Tensor math(Tensor qk, Tensor v, long b, long p, long n) {
+        return Hooks.step("attn math", () -> {
+            Tensor[] qAndK = Ops.split(qk, 2, -1);
+            return math(splitHeads(qAndK[0], b, p, n), splitHeads(qAndK[1], b, p, n), v);
+        });
+    }
+
     private Tensor math(Tensor q, Tensor k, Tensor v) {
         Tensor logits;
         if (type == AttentionType.COSINE) {
@@ -107,37 +144,39 @@ public final class DownsampledAttention extends Module {
      * Fused SDPA. For cosine attention q and k are L2-normalised together in one division whose denominators
      * carry the per-head logit scale for q (the scale differs per head, so it goes into q and SDPA runs at scale 1).
      */
-    private Tensor fused(Tensor qk, Tensor v, long b, long p, long n, Probe probe) {
-        double scale;
-        Tensor q, k;
-        if (type == AttentionType.COSINE) {
-            Tensor[] qkn = probe.time("attn normalize", () -> cosineNormalized(qk, b, p, n));
-            q = qkn[0];
-            k = qkn[1];
-            scale = 1.0;
-        } else {
-            q = splitHeads(qk.narrow(-1, 0, dim), b, p, n);
-            k = splitHeads(qk.narrow(-1, dim, dim), b, p, n);
-            scale = 1.0 / Math.sqrt(headDim);
-        }
-        Tensor qq = q, kk = k;
-        Tensor[] qkv4 = probe.time("attn rearrange", () -> new Tensor[] {qq.reshape(b * p, heads, n, headDim),
-                kk.reshape(b * p, heads, n, headDim), v.reshape(b * p, heads, n, headDim)});
-        double s = scale;
-        return probe.time("attn sdpa", () -> torch.scaled_dot_product_attention(qkv4[0], qkv4[1], qkv4[2], new TensorOptional(),
-                0.0, false, new DoubleOptional(s), false).reshape(b, p, heads, n, headDim));
+    private Tensor fused(Tensor qk, Tensor v, long b, long p, long n) {
+        Tensor[] qkPair = type == AttentionType.COSINE ? cosineNormalized(qk, b, p, n) : heads(qk, b, p, n);
+        double scale = type == AttentionType.COSINE ? 1.0 : 1.0 / Math.sqrt(headDim);
+        Tensor[] qkv = sequences(qkPair[0], qkPair[1], v, b * p, n);
+        return Hooks.step("attn sdpa", () -> torch.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], new TensorOptional(),
+                0.0, false, new DoubleOptional(scale), false).reshape(b, p, heads, n, headDim));
+    }
+
+    /** q, k, v as (b p, heads, n, headDim): one batch of attention sequences. */
+    private Tensor[] sequences(Tensor q, Tensor k, Tensor v, long bp, long n) {
+        return Hooks.step("attn rearrange", () -> new Tensor[] {q.reshape(bp, heads, n, headDim),
+                k.reshape(bp, heads, n, headDim), v.reshape(bp, heads, n, headDim)});
     }
 
     /** q and k L2-normalised in one division whose denominators carry the per-head logit scale for q. */
     private Tensor[] cosineNormalized(Tensor qk, long b, long p, long n) {
+        return Hooks.step("attn normalize", () -> normalizedPair(qk, b, p, n));
+    }
+
+    private Tensor[] normalizedPair(Tensor qk, long b, long p, long n) {
         Tensor slots = qk.view(b, p, n, 2L * heads, headDim);
         Tensor norm = slots.norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2.0)), new long[] {-1}, true)
                 .clamp_min(new Scalar(1e-12));
         // q slots: norm / exp(min(logit_scale, 4.6052)); k slots: norm
         Tensor scale4q = cosineScale().reshape(heads, 1);
         Tensor perSlot = torch.cat(new TensorVector(scale4q, torch.ones_like(scale4q)), 0);
-        Tensor unit = slots.div(norm.div(perSlot)).view(b, p, n, 2L * dim);
-        return new Tensor[] {splitHeads(unit.narrow(-1, 0, dim), b, p, n), splitHeads(unit.narrow(-1, dim, dim), b, p, n)};
+        return heads(slots.div(norm.div(perSlot)).view(b, p, n, 2L * dim), b, p, n);
+    }
+
+    /** q and k side by side (b, p, n, 2 dim) as two (b, p, heads, n, headDim) views. */
+    private Tensor[] heads(Tensor qk, long b, long p, long n) {
+        Tensor[] qAndK = Ops.split(qk, 2, -1);
+        return new Tensor[] {splitHeads(qAndK[0], b, p, n), splitHeads(qAndK[1], b, p, n)};
     }
 
     /** exp(min(logit_scale, 4.6052)), shape (heads, 1, 1). */

@@ -1,6 +1,5 @@
 package io.udit.model;
 
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -8,7 +7,7 @@ import org.bytedeco.pytorch.Tensor;
  * used both when labels are dropped in training and as the unconditional branch of classifier-free guidance.
  * Dropping labels is the trainer's job (it decides shared or independent draws), so forward is a plain lookup.
  */
-public final class LabelEmbedder extends Module {
+public final class LabelEmbedder extends Hooked.Unary {
     final Layers.Embedding table;
     public final int numClasses;
     public final boolean hasNullClass;
@@ -20,6 +19,7 @@ public final class LabelEmbedder extends Module {
         register_module("embedding_table", table);
     }
 
+    @Override
     public Tensor forward(Tensor labels) {
         return table.forward(labels);
     }

@@ -17,7 +17,7 @@ public final class Layers {
     private Layers() {}
 
     /** nn.Conv2d with square kernel, stride 1, "same" padding (k - 1) / 2, optional groups and bias. */
-    public static final class Conv2d extends Module {
+    public static final class Conv2d extends Hooked.Unary {
         public final Tensor weight;
         public final Tensor bias; // null when bias=False
         public final int in, out, kernel, groups;
@@ -39,6 +39,7 @@ public final class Layers {
             this(in, out, kernel, 1, bias);
         }
 
+        @Override
         public Tensor forward(Tensor x) {
             return Ops.conv2d(x, weight, bias, padding[0], groups);
         }
@@ -46,7 +47,7 @@ public final class Layers {
     }
 
     /** nn.Linear. */
-    public static final class Linear extends Module {
+    public static final class Linear extends Hooked.Unary {
         public final Tensor weight;
         public final Tensor bias;
         public final int in, out;
@@ -60,6 +61,7 @@ public final class Layers {
             if (bias) register_parameter("bias", this.bias);
         }
 
+        @Override
         public Tensor forward(Tensor x) {
             return linear(x, weight, bias);
         }
@@ -71,9 +73,9 @@ public final class Layers {
 
     /**
      * x W^T + b over the last axis (b may be null). On CPU in fp32 with enough rows it runs as a 1x1 convolution over
-     * the rows laid out channels-last, i.e. in oneDNN on libtorch's OpenMP threads; measured on this 2-core machine
-     * (forward and forward + backward alike) ~200 GFLOP/s against ~100 for OpenBLAS's sgemm, which runs
-     * single-threaded here (see Engine). Same function; the summation order differs only within fp32 rounding.
+     * the rows laid out channels-last, i.e. in oneDNN on libtorch's OpenMP threads, which runs such products about twice
+     * as fast as OpenBLAS's sgemm, single-threaded beside OpenMP (see Engine; figures in docs/performance.md). Same
+     * function; the summation order differs only within fp32 rounding.
      */
     public static Tensor linear(Tensor x, Tensor w, Tensor b) {
         long out = w.size(0), in = w.size(1);
@@ -91,7 +93,7 @@ public final class Layers {
     }
 
     /** nn.Embedding (key "embedding_table.weight" when registered as "embedding_table"). */
-    public static final class Embedding extends Module {
+    public static final class Embedding extends Hooked.Unary {
         public final Tensor weight;
 
         public Embedding(int rows, int dim) {
@@ -99,6 +101,7 @@ public final class Layers {
             register_parameter("weight", weight);
         }
 
+        @Override
         public Tensor forward(Tensor ids) {
             return torch.embedding(weight, ids);
         }

@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /** Functional building blocks shared by the models, each one line of libtorch. */
@@ -58,13 +59,30 @@ final class Ops {
     }
 
     /**
-     * torch.chunk as narrow views. Never keep tensors taken out of a TensorVector with get(i): they are references
-     * into the vector's memory and dangle once the vector is collected.
+     * torch.chunk: equal views along dim. One autograd node for all parts, whose backward concatenates their
+     * gradients in one pass (a narrow per part would zero-fill a full-size gradient per part and add them up).
      */
     static Tensor[] split(Tensor x, int parts, long dim) {
-        long size = x.size(dim) / parts;
-        Tensor[] out = new Tensor[parts];
-        for (int i = 0; i < parts; i++) out[i] = x.narrow(dim, i * size, size);
+        return handles(torch.chunk(x, parts, dim));
+    }
+
+    /** torch.unbind: the slices along dim, with one stacking backward (a select per slice would zero-fill each). */
+    static Tensor[] unbind(Tensor x, long dim) {
+        return handles(torch.unbind(x, dim));
+    }
+
+    /** torch.split with sizes: views of these sizes along dim, with split's one-pass backward. */
+    static Tensor[] split(Tensor x, long[] sizes, long dim) {
+        return handles(torch.split(x, sizes, dim));
+    }
+
+    /**
+     * Own handles to the vector's tensors. Never keep tensors taken out of a TensorVector with get(i): they are
+     * references into the vector's memory and dangle once the vector is collected.
+     */
+    private static Tensor[] handles(TensorVector v) {
+        Tensor[] out = new Tensor[(int) v.size()];
+        for (int i = 0; i < out.length; i++) out[i] = new Tensor(v.get(i));
         return out;
     }
 

@@ -1,11 +1,10 @@
 package io.udit.model;
 
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /** The U-Net's resolution changes: 3x3 conv (no bias) then pixel-unshuffle(2) down or pixel-shuffle(2) up (key body.0). */
-public final class Resample extends Module {
+public final class Resample extends Hooked.Unary {
     final Layers.Conv2d conv;
     final boolean down;
 
@@ -25,6 +24,7 @@ public final class Resample extends Module {
         return new Resample(channels, channels * 2, false);
     }
 
+    @Override
     public Tensor forward(Tensor x) {
         Tensor y = conv.forward(x);
         return down ? torch.pixel_unshuffle(y, 2) : torch.pixel_shuffle(y, 2);

@@ -1,7 +1,6 @@
 package io.udit.model;
 
 import io.udit.engine.Tensors;
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -9,7 +8,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /** Sinusoidal timestep features (256 = 128 cos + 128 sin) through Linear, SiLU, Linear (keys mlp.0, mlp.2). */
-public final class TimestepEmbedder extends Module {
+public final class TimestepEmbedder extends Hooked.Unary {
     public static final int FREQUENCY_SIZE = 256;
 
     final Layers.Linear fc1;
@@ -32,6 +31,7 @@ public final class TimestepEmbedder extends Module {
         return torch.cat(new TensorVector(torch.cos(args), torch.sin(args)), -1);
     }
 
+    @Override
     public Tensor forward(Tensor t) {
         return fc2.forward(torch.silu(fc1.forward(frequencyEmbedding(t))));
     }

@@ -22,34 +22,38 @@ public final class UDiT extends Backbone {
     final Layers.Conv2d reduce2, reduce1, output;
     final FinalLayer finalLayer;
 
+    /** The profile section of the convolutions outside the blocks. */
+    static final String CONVS = "embed + resample + output convs";
+
     static final String[] LEVEL_NAMES = {"encoder_level_1", "encoder_level_2", "latent", "decoder_level_2", "decoder_level_1"};
 
     public UDiT(UDiTConfig c, long seed) {
         this.config = c;
         int d = c.hiddenSize();
-        xEmbedder = new Layers.Conv2d(c.gridInChannels(), d, 3, true);
+        xEmbedder = new Layers.Conv2d(c.gridInChannels(), d, 3, true).hook("x_embedder", CONVS);
         Module xe = new Module();
         xe.register_module("proj", xEmbedder);
         register_module("x_embedder", xe);
         for (int i = 0; i < 3; i++) {
             int w = d << i;
-            tEmbedder[i] = new TimestepEmbedder(w);
-            yEmbedder[i] = new LabelEmbedder(c.numClasses(), w, c.classDropoutProb());
+            tEmbedder[i] = new TimestepEmbedder(w).hook("t_embedder_" + (i + 1), "conditioning");
+            yEmbedder[i] = new LabelEmbedder(c.numClasses(), w, c.classDropoutProb()).hook("y_embedder_" + (i + 1), "conditioning");
             register_module("t_embedder_" + (i + 1), tEmbedder[i]);
             register_module("y_embedder_" + (i + 1), yEmbedder[i]);
         }
         Resample[] resamplers = new Resample[4];
-        resamplers[0] = Resample.down(d);
-        resamplers[1] = Resample.down(2 * d);
-        resamplers[2] = Resample.up(4 * d);
-        resamplers[3] = Resample.up(2 * d);
-        reduce2 = new Layers.Conv2d(4 * d, 2 * d, 1, true);
-        reduce1 = new Layers.Conv2d(2 * d, 2 * d, 1, true);
+        resamplers[0] = Resample.down(d).hook("down1_2", CONVS);
+        resamplers[1] = Resample.down(2 * d).hook("down2_3", CONVS);
+        resamplers[2] = Resample.up(4 * d).hook("up3_2", CONVS);
+        resamplers[3] = Resample.up(2 * d).hook("up2_1", CONVS);
+        reduce2 = new Layers.Conv2d(4 * d, 2 * d, 1, true).hook("reduce_chan_level2", CONVS);
+        reduce1 = new Layers.Conv2d(2 * d, 2 * d, 1, true).hook("reduce_chan_level1", CONVS);
         for (int level = 0; level < 5; level++) {
             levels[level] = new UDiTBlock[c.depth().get(level)];
             UDiTBlock[] blocks = levels[level];
             for (int i = 0; i < blocks.length; i++) {
-                blocks[i] = new UDiTBlock(c.width(level), c.resolution(level), c.downFactor().get(level), c);
+                blocks[i] = new UDiTBlock(c.width(level), c.resolution(level), c.downFactor().get(level), c)
+                        .hook(LEVEL_NAMES[level] + "." + i, null);
             }
             register_module(LEVEL_NAMES[level], Layers.sequence(blocks));
             // registration order follows the reference's __init__
@@ -71,9 +75,9 @@ public final class UDiT extends Backbone {
         down23 = resamplers[1];
         up32 = resamplers[2];
         up21 = resamplers[3];
-        output = new Layers.Conv2d(2 * d, 2 * d, 3, true);
+        output = new Layers.Conv2d(2 * d, 2 * d, 3, true).hook("output", CONVS);
         register_module("output", output);
-        finalLayer = new FinalLayer(2 * d, c.gridOutChannels());
+        finalLayer = new FinalLayer(2 * d, c.gridOutChannels()).hook("final_layer", CONVS);
         register_module("final_layer", finalLayer);
         initialize(torch.make_generator_cpu(seed));
         toDevice(io.udit.engine.Engine.device());
@@ -110,76 +114,67 @@ public final class UDiT extends Backbone {
     }
 
     @Override
-    public Tensor forward(Tensor x, Tensor t, Tensor y, Probe probe) {
-        return forward(x, t, y, y, y, probe);
+    public Tensor forward(Tensor x, Tensor t, Tensor y) {
+        return forward(x, t, y, y, y);
     }
 
     /**
      * Forward with one label tensor per conditioning width: the reference drops labels independently in each of its
      * three label embedders during training; pass the same tensor three times for a shared draw.
      */
-    public Tensor forward(Tensor x, Tensor t, Tensor y1, Tensor y2, Tensor y3, Probe probe) {
+    public Tensor forward(Tensor x, Tensor t, Tensor y1, Tensor y2, Tensor y3) {
         Tensor input = x;
         x = onDevice(x);
         t = onDevice(t);
         y1 = onDevice(y1);
         y2 = y2 == y1 ? y1 : onDevice(y2);
         y3 = y3 == y1 ? y1 : onDevice(y3);
-        return backTo(network(x, t, y1, y2, y3, probe), input);
+        return backTo(network(x, t, y1, y2, y3), input);
     }
 
-    private Tensor network(Tensor x, Tensor t, Tensor y1, Tensor y2, Tensor y3, Probe probe) {
-        Form form = form();
-        DownsampledAttention.Kernel kernel = attentionKernel();
-        // channels-last (NHWC memory) end to end: oneDNN's 1x1 and depthwise convs run ~10x faster on it than on
-        // NCHW here, and the channel LayerNorm and token rearrangements become copies of contiguous channel rows
+    /** The same forward with a probe attached to the module hooks (see Hooks). */
+    public Tensor forward(Tensor x, Tensor t, Tensor y1, Tensor y2, Tensor y3, Probe probe) {
+        return Hooks.observe(probe, () -> forward(x, t, y1, y2, y3));
+    }
+
+    private Tensor network(Tensor x, Tensor t, Tensor y1, Tensor y2, Tensor y3) {
+        // channels-last (NHWC memory) end to end: oneDNN runs the 1x1 and depthwise convs far faster on it than on
+        // NCHW, and the channel LayerNorm and token rearrangements become copies of contiguous channel rows
         int u = config.pixelUnshuffle();
         Tensor grid = u == 1 ? x : torch.pixel_unshuffle(x, u); // u x u pixel blocks into channels (our extension)
-        Tensor h = probe.time("embed + resample + output convs", () -> xEmbedder.forward(grid.contiguous(torch.MemoryFormat.ChannelsLast)));
-        probe.record("x_embedder", h);
-        Tensor[] labels = {y1, y2, y3};
-        Tensor[] cond = new Tensor[3];
-        for (int i = 0; i < 3; i++) {
-            final int ii = i;
-            Tensor te = probe.time("conditioning", () -> tEmbedder[ii].forward(t));
-            Tensor ye = probe.time("conditioning", () -> yEmbedder[ii].forward(labels[ii]));
-            probe.record("t_embedder_" + (i + 1), te);
-            probe.record("y_embedder_" + (i + 1), ye);
-            cond[i] = te.add(ye);
-        }
-        Tensor enc1 = runLevel(0, h, cond[0], form, kernel, probe);
-        final String convs = "embed + resample + output convs";
-        Tensor enc2 = runLevel(1, record(probe, "down1_2", probe.time(convs, () -> down12.forward(enc1))), cond[1], form, kernel, probe);
-        Tensor lat = runLevel(2, record(probe, "down2_3", probe.time(convs, () -> down23.forward(enc2))), cond[2], form, kernel, probe);
-
-        Tensor up2 = record(probe, "up3_2", probe.time(convs, () -> up32.forward(lat)));
-        Tensor dec2in = record(probe, "reduce_chan_level2", probe.time(convs, () -> reduce2.forward(torch.cat(new TensorVector(up2, enc2), 1))));
-        Tensor dec2 = runLevel(3, dec2in, cond[1], form, kernel, probe);
-
-        Tensor up1 = record(probe, "up2_1", probe.time(convs, () -> up21.forward(dec2)));
-        Tensor dec1in = record(probe, "reduce_chan_level1", probe.time(convs, () -> reduce1.forward(torch.cat(new TensorVector(up1, enc1), 1))));
-        Tensor dec1 = runLevel(4, dec1in, cond[1], form, kernel, probe);
-
-        Tensor out = record(probe, "output", probe.time(convs, () -> output.forward(dec1)));
-        Tensor c2 = cond[1];
-        Tensor y = record(probe, "final_layer", probe.time(convs, () -> finalLayer.forward(out, c2).contiguous()));
+        Tensor h = xEmbedder.call(grid.contiguous(torch.MemoryFormat.ChannelsLast));
+        Tensor[] c = {condition(0, t, y1), condition(1, t, y2), condition(2, t, y3)};
+        ActivationCheckpoints calls = blockCalls();
+        Tensor enc1 = runLevel(0, h, c[0], calls);
+        Tensor enc2 = runLevel(1, down12.call(enc1), c[1], calls);
+        Tensor lat = runLevel(2, down23.call(enc2), c[2], calls);
+        Tensor dec2 = runLevel(3, reduce2.call(torch.cat(new TensorVector(up32.call(lat), enc2), 1)), c[1], calls);
+        Tensor dec1 = runLevel(4, reduce1.call(torch.cat(new TensorVector(up21.call(dec2), enc1), 1)), c[1], calls);
+        Tensor y = finalLayer.call(output.call(dec1), c[1]).contiguous();
         // channel groups of u^2 back into pixels: eps channels first, then the variance channels, as without unshuffle
         return u == 1 ? y : torch.pixel_shuffle(y, u).contiguous();
     }
 
-    private Tensor runLevel(int level, Tensor x, Tensor c, Form form, DownsampledAttention.Kernel kernel, Probe probe) {
-        UDiTBlock[] blocks = levels[level];
-        for (int i = 0; i < blocks.length; i++) {
-            String name = LEVEL_NAMES[level] + "." + i;
-            x = blocks[i].forward(x, c, form, kernel, probe.child(name));
-            probe.record(name, x);
-        }
+    /** The timestep + label embedding of width D << level. */
+    private Tensor condition(int level, Tensor t, Tensor y) {
+        return tEmbedder[level].call(t).add(yEmbedder[level].call(y));
+    }
+
+    private Tensor runLevel(int level, Tensor x, Tensor c, ActivationCheckpoints calls) {
+        for (UDiTBlock block : levels[level]) x = calls.call(block, x, c);
         return x;
     }
 
-    private static Tensor record(Probe probe, String name, Tensor value) {
-        probe.record(name, value);
-        return value;
+    /** Needs a non-empty last level: the checkpointed backward starts from the last block's output. */
+    @Override
+    public void setActivationCheckpointing(boolean on) {
+        if (on && levels[4].length == 0) throw new IllegalArgumentException("activation checkpointing needs depth[4] > 0");
+        super.setActivationCheckpointing(on);
+    }
+
+    @Override
+    protected void useAttentionKernel(AttentionKernel kernel) {
+        for (UDiTBlock[] level : levels) for (UDiTBlock b : level) b.useAttentionKernel(kernel);
     }
 
     /** Chooses how every rep FFN computes in train form (for parity tests: BRANCHES is the reference's arithmetic). */

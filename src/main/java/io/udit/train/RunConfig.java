@@ -124,6 +124,9 @@ public record RunConfig(
         if (previewSteps < 1 || previewSteps > 10_000) throw bad("preview_steps", previewSteps, "in [1, 10000]");
         if (!(previewCfgScale >= 0 && previewCfgScale <= 100)) throw bad("preview_cfg_scale", previewCfgScale, "in [0, 100]");
         if (loaderWorkers < 0 || loaderWorkers > 256) throw bad("loader_workers", loaderWorkers, "in [0, 256]");
+        if (checkpointActivations && model instanceof io.udit.model.UDiTConfig u && u.depth().get(4) == 0) {
+            throw bad("checkpoint_activations", true, "off for a U-DiT whose last level has no blocks (depth[4] = 0)");
+        }
     }
 
     private static IllegalArgumentException bad(String key, Object value, String expected) {

@@ -1,5 +1,6 @@
 package io.udit.train;
 
+import io.udit.bench.Rss;
 import io.udit.data.BatchLoader;
 import io.udit.data.Dataset;
 import io.udit.diffusion.DenoiserFn;
@@ -186,6 +187,7 @@ public final class Trainer {
         State(RunConfig config, ProcessGroup group) {
             model = config.model().build(config.seed());
             model.setForm(Form.TRAIN);
+            if (config.checkpointActivations()) model.setActivationCheckpointing(true);
             params = model.trainableParameters();
             if (group != null) {
                 try (NoGradGuard g = new NoGradGuard()) {

@@ -39,6 +39,26 @@ class BenchmarkTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void trainProfileChargesTheWholeBackwardToSections() {
+        Map<String, Object> m = Benchmark.run("tiny", micro(), new Benchmark.Settings(Benchmark.Mode.TRAIN, 2, 0, 1, "ddim", 1, 157, true, false));
+        Map<String, Object> p = (Map<String, Object>) m.get("train_profile");
+        List<Map<String, Object>> sections = (List<Map<String, Object>>) p.get("sections");
+        double sum = 0;
+        for (Map<String, Object> r : sections) sum += ((Number) r.get("backward_s")).doubleValue();
+        double backward = ((Number) p.get("backward_s")).doubleValue();
+        assertEquals(backward, sum, 1e-3 + 1e-3 * backward, p.toString()); // rounding of each row only
+        List<String> names = sections.stream().map(r -> (String) r.get("section")).toList();
+        for (String s : List.of("ffn conv1x1", "attn sdpa", "layernorm+modulate", "attn qkv linear")) assertTrue(names.contains(s), names.toString());
+    }
+
+    @Test
+    void checkpointedTrainingIsReported() {
+        Map<String, Object> m = Benchmark.run("tiny", micro(), new Benchmark.Settings(Benchmark.Mode.TRAIN, 2, 0, 1, "ddim", 1, 157, false, true));
+        assertEquals(Boolean.TRUE, m.get("activation_checkpointing"));
+    }
+
+    @Test
     void forwardModeHasNoTrainPhases() {
         ModelConfig config = micro();
         Map<String, Object> m = Benchmark.run("tiny", config, new Benchmark.Settings(Benchmark.Mode.FORWARD, 2, 0, 1, "ddim", 1, 157));

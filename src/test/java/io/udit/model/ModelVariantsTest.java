@@ -122,7 +122,7 @@ class ModelVariantsTest {
             randomize(m);
             try (NoGradGuard g = new NoGradGuard()) {
                 m.setForm(Form.TRAIN);
-                m.setAttentionKernel(DownsampledAttention.Kernel.MATH);
+                m.setAttentionKernel(AttentionKernel.MATH);
                 Tensor plain = m.forward(x, t, y);
                 assertEquals("[2, 8, 16, 16]", Tensors.shapeString(plain));
                 m.setAttentionKernel(null);

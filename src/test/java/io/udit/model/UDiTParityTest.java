@@ -85,7 +85,7 @@ class UDiTParityTest {
         UDiT m = tinyModel();
         m.setForm(Form.TRAIN);
         for (RepFeedForward.TrainPath path : RepFeedForward.TrainPath.values()) {
-            for (DownsampledAttention.Kernel kernel : DownsampledAttention.Kernel.values()) {
+            for (AttentionKernel kernel : AttentionKernel.values()) {
                 m.setFeedForwardTrainPath(path);
                 m.setAttentionKernel(kernel);
                 Map<String, Tensor> seen = new LinkedHashMap<>();
@@ -103,7 +103,7 @@ class UDiTParityTest {
             UDiT m = tinyModel();
             m.setForm(Form.TRAIN);
             m.setFeedForwardTrainPath(path);
-            m.setAttentionKernel(path == RepFeedForward.TrainPath.BRANCHES ? DownsampledAttention.Kernel.MATH : DownsampledAttention.Kernel.FUSED);
+            m.setAttentionKernel(path == RepFeedForward.TrainPath.BRANCHES ? AttentionKernel.MATH : AttentionKernel.FUSED);
             m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y")).pow(new org.bytedeco.pytorch.Scalar(2)).mean().backward();
             Map<String, Tensor> g = new LinkedHashMap<>();
             for (var e : m.stateDict().entrySet()) g.put(e.getKey(), e.getValue().grad().clone());
@@ -187,9 +187,9 @@ class UDiTParityTest {
         try (NoGradGuard g = new NoGradGuard()) {
             for (Form form : Form.values()) {
                 m.setForm(form);
-                m.setAttentionKernel(DownsampledAttention.Kernel.MATH);
+                m.setAttentionKernel(AttentionKernel.MATH);
                 Tensor a = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"));
-                m.setAttentionKernel(DownsampledAttention.Kernel.FUSED);
+                m.setAttentionKernel(AttentionKernel.FUSED);
                 Tensor b = m.forward(fx.tensor("input/x"), fx.tensor("input/t"), fx.tensor("input/y"));
                 assertClose("fused vs math, " + form, b, a);
             }

@@ -2,7 +2,7 @@ package io.udit.vae;
 
 import io.udit.engine.Engine;
 import io.udit.engine.Tensors;
-import io.udit.train.Rss;
+import io.udit.bench.Rss;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Tensor;

@@ -1,4 +1,4 @@
-package io.udit.train;
+package io.udit.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;
