@@ -108,6 +108,16 @@ class TrainerTest {
     }
 
     @Test
+    void activationCheckpointingTrainsTheSameRun() throws Exception {
+        Trainer.Result plain = new Trainer(config(3, 3), microData(), tmp.resolve("plain"), RunFolder.Start.NEW, null).run();
+        Trainer.Result ckpt = new Trainer(builder(3, 3).checkpointActivations(true).build(), microData(), tmp.resolve("ckpt"),
+                RunFolder.Start.NEW, null).run();
+        for (int i = 0; i < 3; i++) assertEquals(plain.losses().get(i), ckpt.losses().get(i), 1e-6 * Math.abs(plain.losses().get(i)));
+        Map<String, Tensor> a = plain.model().stateDict(), b = ckpt.model().stateDict();
+        for (String k : a.keySet()) assertTrue(Tensors.relativeError(b.get(k), a.get(k)) < 1e-5, k);
+    }
+
+    @Test
     void modelAndDataMustFit() {
         RunConfig c = builder(1, 1).model(microConfig().withInChannels(1)).build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Trainer(c, microData(), tmp, RunFolder.Start.NEW, null));
