@@ -166,26 +166,24 @@ public final class SampleCommand implements Callable<Integer> {
             Checks.inRange("--guidance-interval", guidanceInterval.get(0), 0, 1);
             Checks.inRange("--guidance-interval", guidanceInterval.get(1), guidanceInterval.get(0), 1);
         }
-        if (diffusionForm != null) {
-            try {
-                io.udit.transport.DiffusionForm.parse(diffusionForm);
-            } catch (IllegalArgumentException e) {
-                throw new UserError("--diffusion-form: " + e.getMessage(), e);
-            }
-        }
-        if (lastStep != null) {
-            try {
-                io.udit.transport.LastStep.parse(lastStep);
-            } catch (IllegalArgumentException e) {
-                throw new UserError("--last-step: " + e.getMessage(), e);
-            }
-        }
+        checkName("--diffusion-form", diffusionForm, io.udit.transport.DiffusionForm::parse);
+        checkName("--last-step", lastStep, io.udit.transport.LastStep::parse);
         if (classes != null) for (long k : classes) Checks.inRange("--classes", k, 0, ConfigBounds.MAX_CLASSES - 1);
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new UserError("--out-dir " + out + " is " + FileKinds.describe(out) + ", not a directory (the output folder for grid.png and samples.npz)");
         }
         if (weights == null) throw new UserError("missing --weights FILE (a training checkpoint or a weights file)");
         Checks.regularFile("--weights", weights);
+    }
+
+    /** A named choice that {@code parse} accepts (or null: the default); otherwise exit 2 naming the option. */
+    private static void checkName(String option, String value, java.util.function.Function<String, ?> parse) {
+        if (value == null) return;
+        try {
+            parse.apply(value);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(option + ": " + e.getMessage(), e);
+        }
     }
 
     @Override
