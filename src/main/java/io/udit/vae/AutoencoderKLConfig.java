@@ -81,9 +81,13 @@ public record AutoencoderKLConfig(int inChannels, int outChannels, int latentCha
     /** Reads {@code config.json}; every problem is a {@link VaeException} naming the file. */
     public static AutoencoderKLConfig read(Path file) {
         String text;
-        try {
-            if (Files.size(file) > (1 << 20)) throw new VaeException(file + ": larger than 1 MB, not a VAE config.json");
-            text = Files.readString(file);
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new VaeException(file + " is " + io.udit.engine.FileKinds.describe(file) + ", not a regular file (a VAE config.json)");
+        }
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] b = in.readNBytes((1 << 20) + 1); // bounded whatever size the file reports
+            if (b.length > 1 << 20) throw new VaeException(file + ": larger than 1 MB, not a VAE config.json");
+            text = new String(b, java.nio.charset.StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new VaeException(file + ": no such file (a diffusers VAE folder holds config.json and diffusion_pytorch_model.safetensors or .bin)");
         } catch (IOException e) {

@@ -174,6 +174,15 @@ class HostileCliTest {
     }
 
     @Test
+    void aVaeConfigThatIsADeviceOrAFifoIsRefusedWithoutReading() throws Exception {
+        for (Path p : new Path[] {symlink("vae-config.json", Path.of("/dev/zero")), fifo("vae-config.fifo")}) {
+            io.udit.vae.VaeException e = org.junit.jupiter.api.Assertions.assertThrows(io.udit.vae.VaeException.class,
+                    () -> io.udit.vae.AutoencoderKLConfig.read(p));
+            assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
+        }
+    }
+
+    @Test
     void latentSymlinkedToDevZeroIsRefused() throws Exception {
         Path link = symlink("latent.npy", Path.of("/dev/zero"));
         refused("latent.npy", "decode", "--latents", link.toString(), "--vae", tmp.toString(), "--out", tmp.resolve("dec").toString());

@@ -35,7 +35,8 @@ class SignalTest {
         pb.environment().put("OPENBLAS_NUM_THREADS", "1");
         Process child = pb.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!Files.exists(run.resolve("log.jsonl")) || Files.readAllLines(run.resolve("log.jsonl")).size() < 1) {
+        // wait for the first step line (every 50 steps; the run's "start" event line comes first)
+        while (!Files.exists(run.resolve("log.jsonl")) || Files.readAllLines(run.resolve("log.jsonl")).stream().noneMatch(l -> l.contains("\"loss\""))) {
             assertTrue(child.isAlive() && System.nanoTime() < deadline, () -> read(tmp.resolve("child.log")));
             Thread.sleep(50);
         }
