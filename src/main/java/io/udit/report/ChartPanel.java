@@ -114,16 +114,27 @@ final class ChartPanel {
     private static boolean drawLine(Graphics2D g, Rectangle area, Axis x, Axis y, PlotLine l) {
         Path2D.Double path = new Path2D.Double();
         boolean pen = false, any = false;
-        for (int i = 0; i < l.x().length; i++) {
-            double fx = x.fraction(l.x()[i]), fy = y.fraction(l.y()[i]);
-            if (Double.isNaN(fx) || Double.isNaN(fy)) { pen = false; continue; }
+        List<double[]> isolated = new java.util.ArrayList<>(); // points with no neighbour to join: drawn as dots
+        double[] segmentStart = null;
+        int segmentLength = 0;
+        for (int i = 0; i <= l.x().length; i++) {
+            double fx = i < l.x().length ? x.fraction(l.x()[i]) : Double.NaN, fy = i < l.x().length ? y.fraction(l.y()[i]) : Double.NaN;
+            if (Double.isNaN(fx) || Double.isNaN(fy)) {
+                if (segmentLength == 1) isolated.add(segmentStart);
+                pen = false;
+                segmentLength = 0;
+                continue;
+            }
             double px = area.x + fx * area.width, py = yPixel(area, fy);
             if (pen) path.lineTo(px, py); else path.moveTo(px, py);
+            if (segmentLength++ == 0) segmentStart = new double[] {px, py};
             pen = any = true;
         }
         g.setColor(l.color());
         g.setStroke(new BasicStroke(l.width(), BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
         g.draw(path);
+        double r = Math.max(2.5, l.width() + 1.5);
+        for (double[] p : isolated) g.fill(new java.awt.geom.Ellipse2D.Double(p[0] - r, p[1] - r, 2 * r, 2 * r));
         return any;
     }
 
