@@ -19,6 +19,7 @@ import io.udit.sample.SampleRequest;
 import io.udit.sample.Sampling;
 import io.udit.train.RunConfig;
 import io.udit.train.RunFolder;
+import io.udit.train.SampleEvaluator;
 import io.udit.train.Trainer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -84,8 +85,7 @@ public final class ExperimentRunner {
     }
 
     private Dataset train;
-    private ClassifierMetrics judge;
-    private Path reference;
+    private SampleEvaluator evaluator;
 
     /**
      * Everything the runs share, done once: the run folders checked, the experiment state claimed, the judge trained
@@ -97,10 +97,14 @@ public final class ExperimentRunner {
         dir.claim(spec, o.budgetScale());
         Engine.init();
         RunConfig first = spec.runConfig(spec.arms().get(0), spec.seeds().get(0), o.budgetScale());
-        train = open(first, true);
-        Dataset heldOut = open(first, false);
-        judge = ClassifierMetrics.trainOrLoad(train, heldOut, spec.evaluation().judge().withProgress(true), log);
-        reference = o.inception() == null ? null : referenceBatch(heldOut);
+        train = open(first);
+        Dataset heldOut = SampleEvaluator.heldOutSplit(first); // null: the judge holds out the end of the training data
+        ClassifierMetrics.Config judgeConfig = spec.evaluation().judge().withProgress(true);
+        ClassifierMetrics judge = heldOut != null ? ClassifierMetrics.trainOrLoad(train, heldOut, judgeConfig, log)
+                : ClassifierMetrics.trainOrLoad(train, judgeConfig, log);
+        Path reference = o.inception() == null ? null : referenceBatch(heldOut != null ? heldOut : train);
+        AdmEvaluator adm = reference == null ? null : AdmEvaluator.load(o.inception(), AdmEvaluator.Options.defaults().withProgress(false));
+        evaluator = new SampleEvaluator(judge, adm, reference, train.classNames(), Sampling::toUint8Nhwc);
         for (ExperimentSpec.Arm arm : spec.arms()) {
             if (spec.seeds().stream().anyMatch(s -> o.selected(arm.name(), s))) calibrate(arm);
         }
@@ -152,10 +156,9 @@ public final class ExperimentRunner {
         }
     }
 
-    private static Dataset open(RunConfig c, boolean train) {
-        Datasets.Options opts = new Datasets.Options().train(train).unconditional(c.unconditional());
+    private static Dataset open(RunConfig c) {
+        Datasets.Options opts = new Datasets.Options().unconditional(c.unconditional());
         if (c.resolution() != null) opts.resolution(c.resolution());
-        if (!train) opts.seed(1_000_003L); // generated data: a held-out set drawn apart from the training set
         return Datasets.open(c.data(), opts);
     }
 
@@ -216,42 +219,8 @@ public final class ExperimentRunner {
 
     private Map<String, Double> evaluate(ExperimentSpec.Arm arm, Backbone ema, Path runDir, long step, RunConfig run) throws IOException {
         Evaluation ev = o.spec().evaluation();
-        int classes = train.numClasses();
-        long[] labels = ev.labels(classes);
-        SampleRequest req = o.spec().sampleRequest(arm, run, labels, train.isImage());
-        Map<String, Double> m = new LinkedHashMap<>();
-        Path evalDir = runDir.resolve(EvalRecord.DIR);
-        Files.createDirectories(evalDir);
-        try (PointerScope scope = new PointerScope()) {
-            Tensor images = Sampling.generate(ema, req, Sampling.Progress.NONE);
-            ClassifierMetrics.Report rep = judge.evaluate(images, Tensors.longs(labels, labels.length));
-            m.put("frechet_distance", rep.frechetDistance());
-            m.put("fidelity", rep.fidelity());
-            int show = Math.min(8, ev.perClass());
-            Tensor[] rows = new Tensor[classes];
-            for (int c = 0; c < classes; c++) rows[c] = images.narrow(0, (long) c * ev.perClass(), show);
-            Tensor shown = torch.cat(new TensorVector(rows), 0);
-            AtomicFiles.write(evalDir.resolve(String.format("grid_step_%07d.png", step)),
-                    ImageGrid.png(Previews.gridOf(shown, show, Previews.zoomFor(train.resolution()))));
-            if (reference != null) m.putAll(inceptionMetrics(images, labels, evalDir, step));
-        }
-        return m;
-    }
-
-    /** FID, sFID, IS, precision and recall against the held-out reference batch (ADM evaluator). */
-    private Map<String, Double> inceptionMetrics(Tensor images, long[] labels, Path evalDir, long step) throws IOException {
-        Path samples = evalDir.resolve(String.format("samples_step_%07d.npz", step));
-        Map<String, Tensor> arrays = new LinkedHashMap<>();
-        arrays.put("arr_0", Sampling.toUint8Nhwc(images));
-        arrays.put("arr_1", Tensors.longs(labels, labels.length));
-        Npz.write(samples, arrays);
-        Map<String, Object> r = AdmEvaluator.load(o.inception(), AdmEvaluator.Options.defaults().withProgress(false))
-                .evaluate(samples, reference, s -> {});
-        Map<String, Double> m = new LinkedHashMap<>();
-        for (String k : List.of("fid", "sfid", "inception_score", "precision", "recall")) {
-            m.put(k, r.get(k) instanceof Number n ? n.doubleValue() : Double.NaN);
-        }
-        return m;
+        SampleRequest req = o.spec().sampleRequest(arm, run, ev.labels(train.numClasses()), train.isImage());
+        return evaluator.evaluate(ema, req, ev.perClass(), step, runDir.resolve(EvalRecord.DIR)).metrics();
     }
 
     /** The held-out images as an ADM reference batch ({@code reference.npz} in the experiment folder), written once. */

@@ -73,6 +73,7 @@ public final class Trainer {
     private long skippedSteps;
     private volatile boolean stopRequested;
     private RunFolder ownedFolder;
+    private SampleEvaluator evaluator;
 
     /**
      * A run of {@code config} on {@code data} in {@code runDir}. {@code start} says what to do with a folder that
@@ -142,6 +143,15 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Scores the EMA model with this evaluator when the run's {@code eval.every} asks for evaluations (default: the
+     * evaluator {@link SampleEvaluator#forRun} builds from the run config).
+     */
+    public Trainer withEvaluator(SampleEvaluator e) {
+        this.evaluator = e;
+        return this;
+    }
+
     /** Runs as one rank of a data-parallel job (gradients averaged over the group; rank 0 writes all files). */
     public Trainer withProcessGroup(ProcessGroup group) {
         this.group = group;
@@ -167,6 +177,12 @@ public final class Trainer {
                     throw new RunException("--resume would change the run in " + runDir + ": " + String.join("; ", diff)
                             + ". Resume without these changes, or start a new run in another folder");
                 }
+            }
+            if (folder != null && config.eval().every() > 0 && evaluator == null) {
+                evaluator = SampleEvaluator.forRun(config, data, System.err::println);
+            }
+            if (folder != null && evaluator != null && config.eval().every() > 0 && !evaluator.reports(config.eval().metric())) {
+                throw new RunException("--eval-metric " + config.eval().metric() + ": the evaluator does not report it");
             }
             State state = new State(config, group);
             long step = start == RunFolder.Start.RESUME ? restore(state) : 0;
@@ -422,6 +438,7 @@ public final class Trainer {
         final RunLog log;
         final TensorBoardWriter tensorBoard;
         Path lastCheckpoint;
+        Double best; // the best value of the evaluation metric so far (from best.json when resuming)
 
         private Outputs(Trainer trainer, RunLog log) {
             this.trainer = trainer;
@@ -438,6 +455,7 @@ public final class Trainer {
             Files.createDirectories(dir.resolve("samples"));
             Outputs out = new Outputs(trainer, RunLog.open(dir, step));
             if (step > 0) out.lastCheckpoint = TrainingCheckpoint.list(out.ckptDir).stream().findFirst().orElse(null);
+            out.best = BestCheckpoint.read(out.ckptDir, trainer.config.eval().metric());
             AtomicFiles.write(dir.resolve("config.json"), Json.writePretty(trainer.config.toMap()).getBytes(StandardCharsets.UTF_8));
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("threads", Engine.threadSettings());
@@ -458,6 +476,48 @@ public final class Trainer {
                     tensorBoard.image("samples/preview", step, trainer.writePreview(st.ema.model(), step));
                 }
                 announce("preview", runDir.resolve("samples").resolve(String.format("step_%07d.png", step)));
+            }
+            RunConfig.EvalSettings ev = config.eval();
+            if (ev.every() > 0 && (step % ev.every() == 0 || last)) evaluate(step, st);
+        }
+
+        /**
+         * Scores the EMA model on the evaluation's fixed labels and noise; logs the figures (log.jsonl event "eval",
+         * TensorBoard {@code eval/*}) and keeps {@code checkpoints/best.pt} when the chosen metric improves.
+         */
+        private void evaluate(long step, State st) throws IOException {
+            RunConfig.EvalSettings ev = config.eval();
+            Dataset d = trainer.data;
+            long[] labels = new long[d.numClasses() * ev.perClass()];
+            for (int c = 0; c < d.numClasses(); c++) java.util.Arrays.fill(labels, c * ev.perClass(), (c + 1) * ev.perClass(), c);
+            SampleRequest request = SampleRequest.builder(labels).sampler(ev.samplerFor(config.objective())).steps(ev.steps())
+                    .cfgScale(ev.cfgScale()).clip(config.clipsDenoised(d.isImage())).seed(ev.seed())
+                    .noiseSchedule(config.noiseSchedule()).transport(trainer.objective.transport()).build();
+            long t0 = System.nanoTime();
+            SampleEvaluator.Scores scores = trainer.evaluator.evaluate(st.ema.model(), request, ev.perClass(), step, runDir.resolve("eval"));
+            Map<String, Object> line = new LinkedHashMap<>();
+            scores.metrics().forEach((k, v) -> line.put(k, RunLog.finite(v)));
+            line.put("images", labels.length);
+            line.put("seconds", (System.nanoTime() - t0) / 1e9);
+            log.event("eval", step, line);
+            Map<String, Double> tags = new LinkedHashMap<>();
+            scores.metrics().forEach((k, v) -> { if (Double.isFinite(v)) tags.put("eval/" + k, v); });
+            tensorBoard.scalars(step, tags);
+            tensorBoard.image("eval/samples", step, scores.gridPng());
+            tensorBoard.flush();
+            StringBuilder said = new StringBuilder();
+            scores.metrics().forEach((k, v) -> said.append(said.length() == 0 ? "" : ", ").append(k).append(' ')
+                    .append(String.format(java.util.Locale.ROOT, "%.4g", v)));
+            System.err.printf("%nevaluation at step %d: %s%n", step, said);
+            Double value = scores.metrics().get(ev.metric());
+            if (value != null && Double.isFinite(value) && BestCheckpoint.improves(value, best, ev.lowerIsBetter())) {
+                Path target = ckptDir.resolve(BestCheckpoint.FILE);
+                try (PointerScope scope = new PointerScope()) {
+                    TrainingCheckpoint.save(target, step, st.model, st.ema.model(), st.optimizer, config.toMap());
+                }
+                BestCheckpoint.write(ckptDir, ev.metric(), value, step, scores.metrics());
+                best = value;
+                announce("best checkpoint (" + ev.metric() + " " + String.format(java.util.Locale.ROOT, "%.4g", value) + ")", target);
             }
         }
 
