@@ -61,28 +61,54 @@ public record DiTConfig(
     }
 
     @Override
-    public DiTConfig withInputSize(int v) {
-        return new DiTConfig(v, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, numClasses, learnSigma);
-    }
+    public DiTConfig withInputSize(int v) { return toBuilder().inputSize(v).build(); }
 
     @Override
-    public DiTConfig withInChannels(int v) {
-        return new DiTConfig(inputSize, patchSize, v, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, numClasses, learnSigma);
-    }
+    public DiTConfig withInChannels(int v) { return toBuilder().inChannels(v).build(); }
 
     @Override
-    public DiTConfig withNumClasses(int v) {
-        return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, v, learnSigma);
-    }
+    public DiTConfig withNumClasses(int v) { return toBuilder().numClasses(v).build(); }
 
     @Override
-    public DiTConfig withLearnSigma(boolean v) {
-        return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, numClasses, v);
-    }
+    public DiTConfig withLearnSigma(boolean v) { return toBuilder().learnSigma(v).build(); }
 
     @Override
-    public DiTConfig withClassDropoutProb(double v) {
-        return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, v, numClasses, learnSigma);
+    public DiTConfig withClassDropoutProb(double v) { return toBuilder().classDropoutProb(v).build(); }
+
+    /** A builder holding every field of this config: the one way to a changed copy. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Changes fields of a {@link DiTConfig} by name; {@link #build} validates the result. */
+    public static final class Builder {
+        private int inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, numClasses;
+        private double mlpRatio, classDropoutProb;
+        private boolean learnSigma;
+
+        private Builder(DiTConfig c) {
+            inputSize = c.inputSize;
+            patchSize = c.patchSize;
+            inChannels = c.inChannels;
+            hiddenSize = c.hiddenSize;
+            depth = c.depth;
+            numHeads = c.numHeads;
+            mlpRatio = c.mlpRatio;
+            classDropoutProb = c.classDropoutProb;
+            numClasses = c.numClasses;
+            learnSigma = c.learnSigma;
+        }
+
+        public Builder inputSize(int v) { inputSize = v; return this; }
+        public Builder patchSize(int v) { patchSize = v; return this; }
+        public Builder inChannels(int v) { inChannels = v; return this; }
+        public Builder numClasses(int v) { numClasses = v; return this; }
+        public Builder learnSigma(boolean v) { learnSigma = v; return this; }
+        public Builder classDropoutProb(double v) { classDropoutProb = v; return this; }
+
+        public DiTConfig build() {
+            return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, numClasses, learnSigma);
+        }
     }
 
     @Override

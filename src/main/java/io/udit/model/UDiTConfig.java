@@ -160,54 +160,75 @@ public record UDiTConfig(
     }
 
     @Override
-    public UDiTConfig withInputSize(int v) {
-        return new UDiTConfig(v, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
-    }
+    public UDiTConfig withInputSize(int v) { return toBuilder().inputSize(v).build(); }
 
     @Override
-    public UDiTConfig withInChannels(int v) {
-        return new UDiTConfig(inputSize, v, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
-    }
+    public UDiTConfig withInChannels(int v) { return toBuilder().inChannels(v).build(); }
 
     @Override
-    public UDiTConfig withNumClasses(int v) {
-        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, v, learnSigma,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
-    }
+    public UDiTConfig withNumClasses(int v) { return toBuilder().numClasses(v).build(); }
 
     @Override
-    public UDiTConfig withLearnSigma(boolean v) {
-        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, v,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
-    }
+    public UDiTConfig withLearnSigma(boolean v) { return toBuilder().learnSigma(v).build(); }
 
     @Override
-    public UDiTConfig withClassDropoutProb(double v) {
-        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
-                v, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
+    public UDiTConfig withClassDropoutProb(double v) { return toBuilder().classDropoutProb(v).build(); }
+
+    /** A builder holding every field of this config: the one way to a changed copy. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
-    public UDiTConfig withDepth(List<Integer> v) {
-        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, v, mlpRatio, numClasses, learnSigma,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
-    }
+    /** Changes fields of a {@link UDiTConfig} by name; {@link #build} validates the result. */
+    public static final class Builder {
+        private int inputSize, inChannels, hiddenSize, numHeads, numClasses, downsamplerKernel, pixelUnshuffle;
+        private List<Integer> depth, downFactor;
+        private double mlpRatio, classDropoutProb;
+        private boolean learnSigma, downShortcut;
+        private FfnType ffn;
+        private AttentionType attention;
+        private PositionType position;
 
-    public UDiTConfig withHidden(int hidden, int heads) {
-        return new UDiTConfig(inputSize, inChannels, hidden, heads, depth, mlpRatio, numClasses, learnSigma,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
-    }
+        private Builder(UDiTConfig c) {
+            inputSize = c.inputSize;
+            inChannels = c.inChannels;
+            hiddenSize = c.hiddenSize;
+            numHeads = c.numHeads;
+            depth = c.depth;
+            mlpRatio = c.mlpRatio;
+            numClasses = c.numClasses;
+            learnSigma = c.learnSigma;
+            classDropoutProb = c.classDropoutProb;
+            ffn = c.ffn;
+            attention = c.attention;
+            position = c.position;
+            downsamplerKernel = c.downsamplerKernel;
+            downShortcut = c.downShortcut;
+            downFactor = c.downFactor;
+            pixelUnshuffle = c.pixelUnshuffle;
+        }
 
-    public UDiTConfig withPixelUnshuffle(int v) {
-        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, v);
-    }
+        public Builder inputSize(int v) { inputSize = v; return this; }
+        public Builder inChannels(int v) { inChannels = v; return this; }
+        /** Width and heads together (the head size follows). */
+        public Builder hidden(int width, int heads) { hiddenSize = width; numHeads = heads; return this; }
+        public Builder depth(List<Integer> v) { depth = v; return this; }
+        public Builder mlpRatio(double v) { mlpRatio = v; return this; }
+        public Builder numClasses(int v) { numClasses = v; return this; }
+        public Builder learnSigma(boolean v) { learnSigma = v; return this; }
+        public Builder classDropoutProb(double v) { classDropoutProb = v; return this; }
+        public Builder ffn(FfnType v) { ffn = v; return this; }
+        public Builder attention(AttentionType v) { attention = v; return this; }
+        public Builder position(PositionType v) { position = v; return this; }
+        /** The down-sampler: depthwise kernel size (0 = pixel-unshuffle only) and whether it has a shortcut. */
+        public Builder downsampler(int kernel, boolean shortcut) { downsamplerKernel = kernel; downShortcut = shortcut; return this; }
+        public Builder downFactor(List<Integer> v) { downFactor = v; return this; }
+        public Builder pixelUnshuffle(int v) { pixelUnshuffle = v; return this; }
 
-    public UDiTConfig withComponents(FfnType f, AttentionType a, PositionType p, int kernel, boolean shortcut,
-                                     List<Integer> factor) {
-        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
-                classDropoutProb, f, a, p, kernel, shortcut, factor, pixelUnshuffle);
+        public UDiTConfig build() {
+            return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
+                    classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
+        }
     }
 
     /** The reference's downsampler string: "dwconvK", or "none" for pixel-unshuffle only (our extension). */
