@@ -238,14 +238,14 @@ public final class Trainer {
     }
 
     /**
-     * Loads the newest usable checkpoint on rank 0 and the same file on the other ranks; returns its step (0 when
-     * there is none). Only a damaged file (format or checksum) is skipped; a checkpoint of another model stops the
-     * run, and so does a failure to read, which says nothing about the file.
+     * Loads the newest usable checkpoint on rank 0 and sends its state to the other ranks (the file is read once);
+     * returns its step (0 when there is none). Only a damaged file (format or checksum) is skipped; a checkpoint of
+     * another model stops the run, and so does a failure to read, which says nothing about the file.
      */
     private long restore(State state) throws IOException {
         Path ckptDir = runDir.resolve("checkpoints");
         boolean main = group == null || group.rank() == 0;
-        long step = 0, nameStep = -1;
+        long step = -1;
         if (main) {
             for (Path p : TrainingCheckpoint.list(ckptDir, System.err::println)) {
                 TrainingCheckpoint.Loaded l;
@@ -265,22 +265,28 @@ public final class Trainer {
                     System.err.println("note: " + p.getFileName() + " holds step " + l.step() + "; the stored step counts, not the name");
                 }
                 step = l.step();
-                nameStep = TrainingCheckpoint.stepOf(p);
                 break;
             }
-            if (nameStep < 0) System.err.println("no checkpoint in " + ckptDir + "; starting from step 0");
+            if (step < 0) System.err.println("no checkpoint in " + ckptDir + "; starting from step 0");
         }
         if (group != null) {
-            nameStep = agree(nameStep); // every rank resumes from rank 0's choice
-            if (!main && nameStep >= 0) {
-                for (Path p : TrainingCheckpoint.list(ckptDir)) {
-                    if (TrainingCheckpoint.stepOf(p) == nameStep) {
-                        step = TrainingCheckpoint.load(p, state.model, state.ema.model(), state.optimizer).step();
-                    }
-                }
-            }
+            step = agree(step); // every rank resumes from rank 0's choice
+            if (step >= 0) sendRestoredState(state);
         }
-        return step;
+        return Math.max(step, 0);
+    }
+
+    /** Rank 0's restored weights, EMA and optimizer state, on every rank. */
+    private void sendRestoredState(State state) throws IOException {
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            for (Tensor t : state.model.stateDict().values()) group.broadcast(t, 0);
+            for (Tensor t : state.ema.model().stateDict().values()) group.broadcast(t, 0);
+            Tensor opt = group.rank() == 0 ? OptimizerState.serialize(state.optimizer) : null;
+            long bytes = agree(opt == null ? 0 : opt.numel());
+            if (opt == null) opt = torch.zeros(new long[] {bytes}, Tensors.options(ScalarType.Byte));
+            group.broadcast(opt, 0);
+            if (group.rank() != 0) OptimizerState.load(state.optimizer, opt);
+        }
     }
 
     /** The first difference a state-dict mismatch lists, on one line. */

@@ -71,6 +71,34 @@ class DataParallelTest {
         assertTrue(Tensors.relativeError(a.get("x_embedder.proj.weight"), init.get("x_embedder.proj.weight")) > 0);
     }
 
+    /** Rank 0 reads the checkpoint and sends weights, EMA and optimizer state: the resumed run ends where one uninterrupted ends. */
+    @Test
+    void aResumedTwoRankRunMatchesTheUninterruptedOne() throws Exception {
+        Path config = microConfig(), whole = tmp.resolve("whole"), parts = tmp.resolve("parts");
+        List<String> launch = List.of("launch", "--nproc-per-node", "2", "--threads-per-proc", "1", "--");
+        List<String> full = new ArrayList<>(launch);
+        full.addAll(train(config, whole, 4, "ddpm"));
+        Cli.Result a = Cli.run(full.toArray(new String[0]));
+        assertEquals(0, a.exitCode(), a.all());
+        List<String> half = new ArrayList<>(launch);
+        half.addAll(train(config, parts, 4, "ddpm"));
+        half.set(half.indexOf("--steps") + 1, "2");
+        half.set(half.indexOf("--checkpoint-every") + 1, "2");
+        Cli.Result b = Cli.run(half.toArray(new String[0]));
+        assertEquals(0, b.exitCode(), b.all());
+        List<String> rest = new ArrayList<>(launch);
+        rest.addAll(train(config, parts, 4, "ddpm"));
+        rest.add("--resume");
+        Cli.Result c = Cli.run(rest.toArray(new String[0]));
+        assertEquals(0, c.exitCode(), c.all());
+        assertTrue(c.all().contains("resuming from"), c.all());
+        for (String part : List.of("model", "ema")) {
+            Map<String, Tensor> x = TorchCheckpoint.readStateDict(whole.resolve("checkpoints/step_0000004.pt"), part);
+            Map<String, Tensor> y = TorchCheckpoint.readStateDict(parts.resolve("checkpoints/step_0000004.pt"), part);
+            for (String k : x.keySet()) assertTrue(Tensors.relativeError(y.get(k), x.get(k)) <= 1e-6, part + " " + k);
+        }
+    }
+
     @Test
     void mismatchedConfigsAndBadEnvironmentsFailClearly() throws Exception {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
