@@ -86,7 +86,8 @@ class CliContractTest {
         t.add(new Row("--batch", BAD_COUNT, with(bench, "--batch")));
         t.add(new Row("--repeats", BAD_COUNT, with(bench, "--repeats")));
         t.add(new Row("--warmup", List.of("-1", "99999999999", "abc"), with(bench, "--warmup")));
-        t.add(new Row("--steps", BAD_COUNT, with(bench, "--steps")));
+        t.add(new Row("--sampler-steps", BAD_COUNT, with(bench, "--sampler-steps")));
+        t.add(new Row("--sampler-steps", List.of("0"), with(bench, "--steps"))); // the old name still works
         t.add(new Row("--peak-gflops", List.of("NaN", "Infinity", "-1", "0", "abc"), with(bench, "--peak-gflops")));
         String[] vae = {"vae-init", "--out", tmp.resolve("vae").toString()};
         t.add(new Row("--layers-per-block", BAD_COUNT, with(vae, "--layers-per-block")));
