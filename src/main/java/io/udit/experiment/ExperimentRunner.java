@@ -95,6 +95,15 @@ public final class ExperimentRunner {
         ExperimentSpec spec = o.spec();
         checkRunFolders();
         dir.claim(spec, o.budgetScale());
+        prepareEvaluation();
+        for (ExperimentSpec.Arm arm : spec.arms()) {
+            if (spec.seeds().stream().anyMatch(s -> o.selected(arm.name(), s))) calibrate(arm);
+        }
+    }
+
+    /** The data, the judge (trained or loaded from its cache) and, with Inception weights, the reference batch. */
+    private void prepareEvaluation() throws IOException {
+        ExperimentSpec spec = o.spec();
         Engine.init();
         RunConfig first = spec.runConfig(spec.arms().get(0), spec.seeds().get(0), o.budgetScale());
         train = open(first);
@@ -105,9 +114,6 @@ public final class ExperimentRunner {
         Path reference = o.inception() == null ? null : referenceBatch(heldOut != null ? heldOut : train);
         AdmEvaluator adm = reference == null ? null : AdmEvaluator.load(o.inception(), AdmEvaluator.Options.defaults().withProgress(false));
         evaluator = new SampleEvaluator(judge, adm, reference, train.classNames(), Sampling::toUint8Nhwc);
-        for (ExperimentSpec.Arm arm : spec.arms()) {
-            if (spec.seeds().stream().anyMatch(s -> o.selected(arm.name(), s))) calibrate(arm);
-        }
     }
 
     /**
@@ -133,6 +139,77 @@ public final class ExperimentRunner {
         int written = 0;
         for (Selection s : pending()) written += runOne(o.spec().arm(s.arm()), s.seed());
         return written;
+    }
+
+    /** One point of a sampler sweep: an arm's finished run of one seed, sampled with {@code sampler} at {@code steps}. */
+    public record SweepPoint(String arm, long seed, String sampler, int steps, Map<String, Double> metrics) {}
+
+    /**
+     * Scores the finished runs of {@code armName} (every selected seed) again with {@code sampler} (null: the arm's
+     * own) at each of {@code stepsList} sampler steps, on the evaluation's labels and noise: how many steps each
+     * training objective's sampler needs. Each point is written to {@code DIR/sweeps/ARM/SAMPLER/seed-S/steps_N.json}
+     * with its grid, and skipped when it is already there.
+     */
+    public List<SweepPoint> sweep(String armName, String sampler, List<Integer> stepsList) throws IOException {
+        ExperimentSpec spec = o.spec();
+        ExperimentSpec.Arm arm = spec.arm(armName);
+        checkRunFolders();
+        dir.claim(spec, o.budgetScale());
+        ExperimentSpec.Arm swept = new ExperimentSpec.Arm(arm.name(), arm.description(), arm.model(), arm.run(),
+                sampler != null ? sampler : arm.sampler() != null ? arm.sampler() : spec.evaluation().sampler(), null);
+        List<Path> finals = new ArrayList<>();
+        for (long seed : spec.seeds()) {
+            if (!o.selected(armName, seed)) continue;
+            RunConfig full = spec.runConfig(arm, seed, o.budgetScale());
+            Path ckpt = io.udit.train.TrainingCheckpoint.fileFor(dir.runDir(armName, seed).resolve("checkpoints"), full.steps());
+            if (!Files.isRegularFile(ckpt)) {
+                throw new IllegalArgumentException("arm " + armName + " seed " + seed + " has not finished training (no " + ckpt
+                        + "); run the experiment first");
+            }
+            finals.add(ckpt);
+        }
+        prepareEvaluation();
+        Evaluation ev = spec.evaluation();
+        long[] labels = ev.labels(train.numClasses());
+        List<SweepPoint> out = new ArrayList<>();
+        int i = 0;
+        for (long seed : spec.seeds()) {
+            if (!o.selected(armName, seed)) continue;
+            RunConfig full = spec.runConfig(arm, seed, o.budgetScale());
+            Backbone ema = full.model().build(0), model = full.model().build(0);
+            io.udit.train.TrainingCheckpoint.load(finals.get(i++), model, ema, null);
+            for (int steps : stepsList) {
+                Path pointDir = o.out().resolve("sweeps").resolve(armName).resolve(swept.sampler()).resolve("seed-" + seed);
+                Path record = pointDir.resolve(String.format("steps_%05d.json", steps));
+                Map<String, Double> metrics;
+                if (Files.isRegularFile(record)) {
+                    metrics = readMetrics(record);
+                } else {
+                    ExperimentSpec.Arm at = new ExperimentSpec.Arm(arm.name(), arm.description(), arm.model(), arm.run(), swept.sampler(), steps);
+                    SampleRequest req = spec.sampleRequest(at, full, labels, train.isImage());
+                    metrics = evaluator.evaluate(ema, req, ev.perClass(), full.steps(), pointDir.resolve("steps_" + steps)).metrics();
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("arm", armName);
+                    m.put("seed", seed);
+                    m.put("sampler", swept.sampler());
+                    m.put("steps", steps);
+                    m.put("training_step", full.steps());
+                    m.put("metrics", metrics);
+                    AtomicFiles.write(record, Json.writePretty(m).getBytes(StandardCharsets.UTF_8));
+                }
+                log.accept(String.format("sweep %s seed %d %s %d steps: Fréchet distance %.4f, fidelity %.3f", armName, seed,
+                        swept.sampler(), steps, metrics.get("frechet_distance"), metrics.get("fidelity")));
+                out.add(new SweepPoint(armName, seed, swept.sampler(), steps, metrics));
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, Double> readMetrics(Path record) throws IOException {
+        Map<String, Object> m = Json.parseObject(Files.readString(record, StandardCharsets.UTF_8));
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (m.get("metrics") instanceof Map<?, ?> mm) mm.forEach((k, v) -> out.put(String.valueOf(k), v instanceof Number n ? n.doubleValue() : Double.NaN));
+        return out;
     }
 
     /** A run folder that holds a run of another config is an error naming it, found before any training starts. */
