@@ -60,28 +60,8 @@ public record DiTConfig(
         return (int) (hiddenSize * mlpRatio);
     }
 
-    @Override
-    public DiTConfig withInputSize(int v) { return toBuilder().inputSize(v).build(); }
-
-    @Override
-    public DiTConfig withInChannels(int v) { return toBuilder().inChannels(v).build(); }
-
-    @Override
-    public DiTConfig withNumClasses(int v) { return toBuilder().numClasses(v).build(); }
-
-    @Override
-    public DiTConfig withLearnSigma(boolean v) { return toBuilder().learnSigma(v).build(); }
-
-    @Override
-    public DiTConfig withClassDropoutProb(double v) { return toBuilder().classDropoutProb(v).build(); }
-
-    /** A builder holding every field of this config: the one way to a changed copy. */
-    public Builder toBuilder() {
-        return new Builder(this);
-    }
-
     /** Changes fields of a {@link DiTConfig} by name; {@link #build} validates the result. */
-    public static final class Builder {
+    public static final class Builder implements ModelConfig.Builder {
         private int inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, numClasses;
         private double mlpRatio, classDropoutProb;
         private boolean learnSigma;
@@ -99,16 +79,27 @@ public record DiTConfig(
             learnSigma = c.learnSigma;
         }
 
+        @Override
         public Builder inputSize(int v) { inputSize = v; return this; }
         public Builder patchSize(int v) { patchSize = v; return this; }
+        @Override
         public Builder inChannels(int v) { inChannels = v; return this; }
+        @Override
         public Builder numClasses(int v) { numClasses = v; return this; }
+        @Override
         public Builder learnSigma(boolean v) { learnSigma = v; return this; }
+        @Override
         public Builder classDropoutProb(double v) { classDropoutProb = v; return this; }
 
+        @Override
         public DiTConfig build() {
             return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, numClasses, learnSigma);
         }
+    }
+
+    @Override
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     @Override

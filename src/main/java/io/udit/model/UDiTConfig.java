@@ -160,27 +160,12 @@ public record UDiTConfig(
     }
 
     @Override
-    public UDiTConfig withInputSize(int v) { return toBuilder().inputSize(v).build(); }
-
-    @Override
-    public UDiTConfig withInChannels(int v) { return toBuilder().inChannels(v).build(); }
-
-    @Override
-    public UDiTConfig withNumClasses(int v) { return toBuilder().numClasses(v).build(); }
-
-    @Override
-    public UDiTConfig withLearnSigma(boolean v) { return toBuilder().learnSigma(v).build(); }
-
-    @Override
-    public UDiTConfig withClassDropoutProb(double v) { return toBuilder().classDropoutProb(v).build(); }
-
-    /** A builder holding every field of this config: the one way to a changed copy. */
     public Builder toBuilder() {
         return new Builder(this);
     }
 
     /** Changes fields of a {@link UDiTConfig} by name; {@link #build} validates the result. */
-    public static final class Builder {
+    public static final class Builder implements ModelConfig.Builder {
         private int inputSize, inChannels, hiddenSize, numHeads, numClasses, downsamplerKernel, pixelUnshuffle;
         private List<Integer> depth, downFactor;
         private double mlpRatio, classDropoutProb;
@@ -208,14 +193,19 @@ public record UDiTConfig(
             pixelUnshuffle = c.pixelUnshuffle;
         }
 
+        @Override
         public Builder inputSize(int v) { inputSize = v; return this; }
+        @Override
         public Builder inChannels(int v) { inChannels = v; return this; }
         /** Width and heads together (the head size follows). */
         public Builder hidden(int width, int heads) { hiddenSize = width; numHeads = heads; return this; }
         public Builder depth(List<Integer> v) { depth = v; return this; }
         public Builder mlpRatio(double v) { mlpRatio = v; return this; }
+        @Override
         public Builder numClasses(int v) { numClasses = v; return this; }
+        @Override
         public Builder learnSigma(boolean v) { learnSigma = v; return this; }
+        @Override
         public Builder classDropoutProb(double v) { classDropoutProb = v; return this; }
         public Builder ffn(FfnType v) { ffn = v; return this; }
         public Builder attention(AttentionType v) { attention = v; return this; }
@@ -225,6 +215,7 @@ public record UDiTConfig(
         public Builder downFactor(List<Integer> v) { downFactor = v; return this; }
         public Builder pixelUnshuffle(int v) { pixelUnshuffle = v; return this; }
 
+        @Override
         public UDiTConfig build() {
             return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
                     classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);

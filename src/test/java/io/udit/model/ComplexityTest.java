@@ -42,7 +42,7 @@ class ComplexityTest {
 
     @Test
     void analyticParameterCountsEqualTheBuiltModels() {
-        UDiTConfig tiny = UDiTConfig.named(32, 2).withInputSize(16).withNumClasses(10).toBuilder().depth(List.of(1, 1, 2, 1, 1)).build();
+        UDiTConfig tiny = UDiTConfig.named(32, 2).toBuilder().inputSize(16).numClasses(10).depth(List.of(1, 1, 2, 1, 1)).build();
         List<ModelConfig> configs = List.of(
                 ModelConfigs.named("U-DiT-S"),
                 tiny,

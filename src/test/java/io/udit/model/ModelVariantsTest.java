@@ -53,7 +53,7 @@ class ModelVariantsTest {
         assertEquals(folded, ModelConfigs.fromMap(folded.toMap()), "pixel_unshuffle survives the config round trip");
         assertFalse(folded.toBuilder().pixelUnshuffle(1).build().toMap().containsKey("pixel_unshuffle"), "reference configs stay as they were");
         // the same weights as a plain U-DiT on 12 x 8 x 8 inputs (same seed, same parameter shapes, same keys)
-        UDiTConfig grid = folded.toBuilder().pixelUnshuffle(1).build().withInputSize(8).withInChannels(12);
+        UDiTConfig grid = folded.toBuilder().pixelUnshuffle(1).inputSize(8).inChannels(12).build();
         UDiT a = new UDiT(folded, 3), b = new UDiT(grid, 3);
         assertEquals(b.stateDict().keySet(), a.stateDict().keySet());
         b.loadStateDict(a.stateDict());
@@ -101,7 +101,7 @@ class ModelVariantsTest {
 
     /** The paper's component ladder, from DiT-UNet to the full U-DiT, all on a small model. */
     static List<UDiTConfig> ladder() {
-        UDiTConfig base = UDiTConfig.named(32, 2).withInputSize(16).withNumClasses(10).toBuilder().depth(List.of(1, 1, 1, 1, 1)).build();
+        UDiTConfig base = UDiTConfig.named(32, 2).toBuilder().inputSize(16).numClasses(10).depth(List.of(1, 1, 1, 1, 1)).build();
         List<Integer> full = List.of(1, 1, 1, 1, 1), down = List.of(2, 2, 2, 2, 2);
         return List.of(
                 base.toBuilder().ffn(UDiTConfig.FfnType.BASIC).attention(UDiTConfig.AttentionType.PLAIN)
