@@ -61,39 +61,20 @@ public record DiTConfig(
     }
 
     /** Changes fields of a {@link DiTConfig} by name; {@link #build} validates the result. */
-    public static final class Builder implements ModelConfig.Builder {
-        private int inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, numClasses;
-        private double mlpRatio, classDropoutProb;
-        private boolean learnSigma;
+    public static final class Builder extends ConfigBuilder<DiTConfig, Builder> {
+        private Integer patchSize;
 
-        private Builder(DiTConfig c) {
-            inputSize = c.inputSize;
-            patchSize = c.patchSize;
-            inChannels = c.inChannels;
-            hiddenSize = c.hiddenSize;
-            depth = c.depth;
-            numHeads = c.numHeads;
-            mlpRatio = c.mlpRatio;
-            classDropoutProb = c.classDropoutProb;
-            numClasses = c.numClasses;
-            learnSigma = c.learnSigma;
+        private Builder(DiTConfig from) {
+            super(from);
         }
 
-        @Override
-        public Builder inputSize(int v) { inputSize = v; return this; }
         public Builder patchSize(int v) { patchSize = v; return this; }
-        @Override
-        public Builder inChannels(int v) { inChannels = v; return this; }
-        @Override
-        public Builder numClasses(int v) { numClasses = v; return this; }
-        @Override
-        public Builder learnSigma(boolean v) { learnSigma = v; return this; }
-        @Override
-        public Builder classDropoutProb(double v) { classDropoutProb = v; return this; }
 
         @Override
         public DiTConfig build() {
-            return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, numClasses, learnSigma);
+            return new DiTConfig(or(inputSize, from.inputSize), or(patchSize, from.patchSize), or(inChannels, from.inChannels),
+                    from.hiddenSize, from.depth, from.numHeads, from.mlpRatio, or(classDropoutProb, from.classDropoutProb),
+                    or(numClasses, from.numClasses), or(learnSigma, from.learnSigma));
         }
     }
 

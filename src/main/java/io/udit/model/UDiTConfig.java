@@ -165,48 +165,23 @@ public record UDiTConfig(
     }
 
     /** Changes fields of a {@link UDiTConfig} by name; {@link #build} validates the result. */
-    public static final class Builder implements ModelConfig.Builder {
-        private int inputSize, inChannels, hiddenSize, numHeads, numClasses, downsamplerKernel, pixelUnshuffle;
+    public static final class Builder extends ConfigBuilder<UDiTConfig, Builder> {
+        private Integer hiddenSize, numHeads, downsamplerKernel, pixelUnshuffle;
         private List<Integer> depth, downFactor;
-        private double mlpRatio, classDropoutProb;
-        private boolean learnSigma, downShortcut;
+        private Double mlpRatio;
+        private Boolean downShortcut;
         private FfnType ffn;
         private AttentionType attention;
         private PositionType position;
 
-        private Builder(UDiTConfig c) {
-            inputSize = c.inputSize;
-            inChannels = c.inChannels;
-            hiddenSize = c.hiddenSize;
-            numHeads = c.numHeads;
-            depth = c.depth;
-            mlpRatio = c.mlpRatio;
-            numClasses = c.numClasses;
-            learnSigma = c.learnSigma;
-            classDropoutProb = c.classDropoutProb;
-            ffn = c.ffn;
-            attention = c.attention;
-            position = c.position;
-            downsamplerKernel = c.downsamplerKernel;
-            downShortcut = c.downShortcut;
-            downFactor = c.downFactor;
-            pixelUnshuffle = c.pixelUnshuffle;
+        private Builder(UDiTConfig from) {
+            super(from);
         }
 
-        @Override
-        public Builder inputSize(int v) { inputSize = v; return this; }
-        @Override
-        public Builder inChannels(int v) { inChannels = v; return this; }
         /** Width and heads together (the head size follows). */
         public Builder hidden(int width, int heads) { hiddenSize = width; numHeads = heads; return this; }
         public Builder depth(List<Integer> v) { depth = v; return this; }
         public Builder mlpRatio(double v) { mlpRatio = v; return this; }
-        @Override
-        public Builder numClasses(int v) { numClasses = v; return this; }
-        @Override
-        public Builder learnSigma(boolean v) { learnSigma = v; return this; }
-        @Override
-        public Builder classDropoutProb(double v) { classDropoutProb = v; return this; }
         public Builder ffn(FfnType v) { ffn = v; return this; }
         public Builder attention(AttentionType v) { attention = v; return this; }
         public Builder position(PositionType v) { position = v; return this; }
@@ -217,8 +192,11 @@ public record UDiTConfig(
 
         @Override
         public UDiTConfig build() {
-            return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
-                    classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
+            return new UDiTConfig(or(inputSize, from.inputSize), or(inChannels, from.inChannels), or(hiddenSize, from.hiddenSize),
+                    or(numHeads, from.numHeads), or(depth, from.depth), or(mlpRatio, from.mlpRatio), or(numClasses, from.numClasses),
+                    or(learnSigma, from.learnSigma), or(classDropoutProb, from.classDropoutProb), or(ffn, from.ffn),
+                    or(attention, from.attention), or(position, from.position), or(downsamplerKernel, from.downsamplerKernel),
+                    or(downShortcut, from.downShortcut), or(downFactor, from.downFactor), or(pixelUnshuffle, from.pixelUnshuffle));
         }
     }
 
