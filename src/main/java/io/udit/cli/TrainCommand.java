@@ -363,7 +363,8 @@ public final class TrainCommand implements Callable<Integer> {
             return new RunConfig.EvalSettings(evalEvery != null ? evalEvery : e.every(), evalPerClass != null ? evalPerClass : e.perClass(),
                     evalSampler != null ? evalSampler : e.sampler(), evalSteps != null ? evalSteps : e.steps(),
                     evalCfgScale != null ? evalCfgScale : e.cfgScale(), e.seed(), metric,
-                    inception != null ? inception.toString() : e.inception(), evalRef != null ? evalRef.toString() : e.reference());
+                    inception != null ? inception.toString() : e.inception(), evalRef != null ? evalRef.toString() : e.reference(),
+                    e.judgeEpochs(), e.judgeSamples());
         } catch (IllegalArgumentException ex) {
             throw new UserError(optionNamed(ex.getMessage()), ex);
         }

@@ -244,9 +244,11 @@ public record RunConfig(
      * @param metric    the metric that picks {@code best.pt}; null = fid with Inception weights, else frechet_distance
      * @param inception pytorch-fid Inception weights (FID, sFID, IS, precision, recall); null = judge metrics only
      * @param reference the ADM reference batch (.npz) the Inception metrics compare with; given with {@code inception}
+     * @param judgeEpochs  epochs of the judge classifier's training (once per data set and settings, then cached)
+     * @param judgeSamples training images of the judge classifier (at most)
      */
     public record EvalSettings(int every, int perClass, String sampler, int steps, double cfgScale, long seed, String metric,
-                               String inception, String reference) {
+                               String inception, String reference, int judgeEpochs, int judgeSamples) {
         /** Every metric an evaluation reports, and whether lower is better. */
         public static final Map<String, Boolean> LOWER_IS_BETTER = orderedMetrics();
         public static final List<String> INCEPTION_METRICS = List.of("fid", "sfid", "inception_score", "precision", "recall");
@@ -277,11 +279,19 @@ public record RunConfig(
             if (INCEPTION_METRICS.contains(metric) && inception == null) {
                 throw bad("eval.metric", metric, "frechet_distance or fidelity without Inception weights (eval.inception)");
             }
+            if (judgeEpochs < 1 || judgeEpochs > 1000) throw bad("eval.judge_epochs", judgeEpochs, "in [1, 1000]");
+            if (judgeSamples < 16 || judgeSamples > 100_000_000) throw bad("eval.judge_samples", judgeSamples, "in [16, 100000000]");
+        }
+
+        /** The evaluation with other settings of the judge classifier. */
+        public EvalSettings withJudge(int epochs, int samples) {
+            return new EvalSettings(every, perClass, sampler, steps, cfgScale, seed, metric, inception, reference, epochs, samples);
         }
 
         /** Off: no evaluation during training. */
         public static EvalSettings defaults() {
-            return new EvalSettings(0, 10, null, 25, 4.0, 20_260_000L, null, null, null);
+            io.udit.eval.ClassifierMetrics.Config judge = io.udit.eval.ClassifierMetrics.Config.defaults();
+            return new EvalSettings(0, 10, null, 25, 4.0, 20_260_000L, null, null, null, judge.epochs(), judge.maxTrainSamples());
         }
 
         /** Whether lower values of the chosen metric are better. */
@@ -305,6 +315,8 @@ public record RunConfig(
             m.put("metric", metric);
             m.put("inception", inception);
             m.put("reference", reference);
+            m.put("judge_epochs", judgeEpochs);
+            m.put("judge_samples", judgeSamples);
             return m;
         }
 
@@ -315,7 +327,8 @@ public record RunConfig(
             return new EvalSettings(ConfigKeys.integer(m, "every", d.every, p), ConfigKeys.integer(m, "per_class", d.perClass, p),
                     ConfigKeys.optString(m, "sampler", p), ConfigKeys.integer(m, "steps", d.steps, p),
                     ConfigKeys.dbl(m, "cfg_scale", d.cfgScale, p), ConfigKeys.lng(m, "seed", d.seed, p),
-                    ConfigKeys.optString(m, "metric", p), ConfigKeys.optString(m, "inception", p), ConfigKeys.optString(m, "reference", p));
+                    ConfigKeys.optString(m, "metric", p), ConfigKeys.optString(m, "inception", p), ConfigKeys.optString(m, "reference", p),
+                    ConfigKeys.integer(m, "judge_epochs", d.judgeEpochs, p), ConfigKeys.integer(m, "judge_samples", d.judgeSamples, p));
         }
     }
 

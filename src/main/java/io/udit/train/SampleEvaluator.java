@@ -77,7 +77,8 @@ public final class SampleEvaluator {
         boolean judgeNeeded = !RunConfig.EvalSettings.INCEPTION_METRICS.contains(e.metric()) || e.inception() == null;
         if (data.isImage()) {
             log.accept("evaluation: judge classifier for the Fréchet distance and class fidelity (trained once, then cached)");
-            ClassifierMetrics.Config jc = ClassifierMetrics.Config.defaults().withProgress(true);
+            ClassifierMetrics.Config jc = ClassifierMetrics.Config.defaults().withEpochs(e.judgeEpochs())
+                    .withMaxTrainSamples(e.judgeSamples()).withProgress(true);
             Dataset heldOut = heldOutSplit(c);
             try {
                 judge = heldOut != null ? ClassifierMetrics.trainOrLoad(data, heldOut, jc, log) : ClassifierMetrics.trainOrLoad(data, jc, log);
@@ -125,12 +126,14 @@ public final class SampleEvaluator {
     /**
      * Samples {@code request}'s labels ({@code perClass} of every class, class-major) from {@code model} in its
      * inference form, scores them, and writes {@code grid_step_N.png} (and, for the Inception metrics, the samples as
-     * {@code samples_step_N.npz}) into {@code dir}.
+     * {@code samples_step_N.npz}) into {@code dir} (null: no files, e.g. on the ranks other than 0; the Inception
+     * metrics then need a temporary file of their own).
      */
     public Scores evaluate(Backbone model, SampleRequest request, int perClass, long step, Path dir) throws IOException {
         long[] labels = request.labels();
         int classes = labels.length / perClass;
-        Files.createDirectories(dir);
+        Path out = dir != null ? dir : Files.createTempDirectory("udit-eval");
+        Files.createDirectories(out);
         Form before = model.form();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             model.setForm(Form.EVAL);
@@ -143,11 +146,18 @@ public final class SampleEvaluator {
             }
             Tensor pixels = toPixels.apply(samples);
             byte[] png = grid(pixels, labels, classes, perClass, step, request);
-            AtomicFiles.write(dir.resolve(String.format("grid_step_%07d.png", step)), png);
-            if (inception != null) m.putAll(inceptionMetrics(pixels, labels, dir, step));
+            if (dir != null) AtomicFiles.write(dir.resolve(String.format("grid_step_%07d.png", step)), png);
+            if (inception != null) m.putAll(inceptionMetrics(pixels, labels, out, step));
             return new Scores(m, png);
         } finally {
             model.setForm(before);
+            if (dir == null) deleteTree(out);
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (var s = Files.walk(p)) {
+            for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
         }
     }
 

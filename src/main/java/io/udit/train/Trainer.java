@@ -178,10 +178,11 @@ public final class Trainer {
                             + ". Resume without these changes, or start a new run in another folder");
                 }
             }
-            if (folder != null && config.eval().every() > 0 && evaluator == null) {
-                evaluator = SampleEvaluator.forRun(config, data, System.err::println);
+            // every rank evaluates (the same samples), so no rank waits on another's evaluation past the collectives' timeout
+            if (config.eval().every() > 0 && evaluator == null) {
+                evaluator = SampleEvaluator.forRun(config, data, rank == 0 ? System.err::println : s -> {});
             }
-            if (folder != null && evaluator != null && config.eval().every() > 0 && !evaluator.reports(config.eval().metric())) {
+            if (evaluator != null && config.eval().every() > 0 && !evaluator.reports(config.eval().metric())) {
                 throw new RunException("--eval-metric " + config.eval().metric() + ": the evaluator does not report it");
             }
             State state = new State(config, group);
@@ -342,6 +343,8 @@ public final class Trainer {
                 if (out != null) {
                     bar.set("loss(avg)", window.smoothLoss).update(step);
                     out.afterStep(step, last, window, stats, loader, st);
+                } else if (evaluationDue(step, last)) {
+                    evaluator.evaluate(st.ema.model(), evaluationRequest(), config.eval().perClass(), step, null);
                 }
                 if (last) break;
             }
@@ -483,8 +486,7 @@ public final class Trainer {
                 }
                 announce("preview", runDir.resolve("samples").resolve(String.format("step_%07d.png", step)));
             }
-            RunConfig.EvalSettings ev = config.eval();
-            if (ev.every() > 0 && (step % ev.every() == 0 || last)) evaluate(step, st);
+            if (trainer.evaluationDue(step, last)) evaluate(step, st);
         }
 
         /**
@@ -493,12 +495,8 @@ public final class Trainer {
          */
         private void evaluate(long step, State st) throws IOException {
             RunConfig.EvalSettings ev = config.eval();
-            Dataset d = trainer.data;
-            long[] labels = new long[d.numClasses() * ev.perClass()];
-            for (int c = 0; c < d.numClasses(); c++) java.util.Arrays.fill(labels, c * ev.perClass(), (c + 1) * ev.perClass(), c);
-            SampleRequest request = SampleRequest.builder(labels).sampler(ev.samplerFor(config.objective())).steps(ev.steps())
-                    .cfgScale(ev.cfgScale()).clip(config.clipsDenoised(d.isImage())).seed(ev.seed())
-                    .noiseSchedule(config.noiseSchedule()).transport(trainer.objective.transport()).build();
+            SampleRequest request = trainer.evaluationRequest();
+            long[] labels = request.labels();
             long t0 = System.nanoTime();
             SampleEvaluator.Scores scores = trainer.evaluator.evaluate(st.ema.model(), request, ev.perClass(), step, runDir.resolve("eval"));
             Map<String, Object> line = new LinkedHashMap<>();
@@ -642,6 +640,21 @@ public final class Trainer {
             return x -> e.vae().decodeToUint8(x, io.udit.vae.Vae.DecodeOptions.defaults(), io.udit.vae.Vae.Progress.NONE);
         }
         return io.udit.sample.Sampling::toUint8Nhwc;
+    }
+
+    private boolean evaluationDue(long step, boolean last) {
+        int every = config.eval().every();
+        return every > 0 && (step % every == 0 || last);
+    }
+
+    /** The evaluation's samples: eval.per_class images of every class from the evaluation's fixed noise. */
+    private SampleRequest evaluationRequest() {
+        RunConfig.EvalSettings ev = config.eval();
+        long[] labels = new long[data.numClasses() * ev.perClass()];
+        for (int c = 0; c < data.numClasses(); c++) java.util.Arrays.fill(labels, c * ev.perClass(), (c + 1) * ev.perClass(), c);
+        return SampleRequest.builder(labels).sampler(ev.samplerFor(config.objective())).steps(ev.steps()).cfgScale(ev.cfgScale())
+                .clip(config.clipsDenoised(data.isImage())).seed(ev.seed()).noiseSchedule(config.noiseSchedule())
+                .transport(objective.transport()).build();
     }
 
     /** The preview grid of the EMA model, as PNG (also returned, for TensorBoard). */

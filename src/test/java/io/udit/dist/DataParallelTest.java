@@ -99,6 +99,23 @@ class DataParallelTest {
         }
     }
 
+    /** Every rank evaluates (so none waits on rank 0 past the collectives' timeout); only rank 0 writes and logs. */
+    @Test
+    void evaluationDuringATwoRankRun() throws Exception {
+        Path config = microConfig(), run = tmp.resolve("evaluated");
+        Path runConfig = tmp.resolve("run.json");
+        Files.writeString(runConfig, "{\"model\": " + Files.readString(config) + ", \"data\": \"synthetic:4\", \"resolution\": 16, \"eval\": {\"every\": 2, \"per_class\": 2, \"sampler\": \"ddim\","
+                + " \"steps\": 2, \"judge_epochs\": 1, \"judge_samples\": 256}}");
+        List<String> cmd = new ArrayList<>(List.of("launch", "--nproc-per-node", "2", "--threads-per-proc", "1", "--"));
+        cmd.addAll(train(runConfig, run, 4, "ddpm"));
+        Cli.Result r = Cli.run(cmd.toArray(new String[0]));
+        assertEquals(0, r.exitCode(), r.all());
+        long evals = Files.readAllLines(run.resolve("log.jsonl")).stream().filter(l -> l.contains("\"event\":\"eval\"")).count();
+        assertEquals(2, evals, "steps 2 and 4, logged once");
+        assertTrue(Files.isRegularFile(run.resolve("checkpoints/best.pt")));
+        assertEquals(1, r.all().lines().filter(l -> l.contains("evaluation at step 4")).count(), "reported by rank 0 only: " + r.all());
+    }
+
     @Test
     void mismatchedConfigsAndBadEnvironmentsFailClearly() throws Exception {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,

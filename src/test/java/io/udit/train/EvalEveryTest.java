@@ -46,7 +46,7 @@ class EvalEveryTest {
     }
 
     static RunConfig config(long steps, int every) {
-        return TrainerTest.builder(steps, 2).eval(new RunConfig.EvalSettings(every, 2, "ddim", 2, 1.5, 7, null, null, null)).build();
+        return TrainerTest.builder(steps, 2).eval(ev("{\"every\": " + every + ", \"per_class\": 2, \"sampler\": \"ddim\", \"steps\": 2, \"cfg_scale\": 1.5, \"seed\": 7}")).build();
     }
 
     @Test
@@ -97,18 +97,24 @@ class EvalEveryTest {
 
     @Test
     void settingsAreValidated() {
-        assertThrows(IllegalArgumentException.class, () -> new RunConfig.EvalSettings(-1, 2, null, 2, 1, 0, null, null, null));
-        assertThrows(IllegalArgumentException.class, () -> new RunConfig.EvalSettings(2, 1, null, 2, 1, 0, null, null, null));
-        assertThrows(IllegalArgumentException.class, () -> new RunConfig.EvalSettings(2, 2, null, 2, 1, 0, "fid", null, null));
-        assertThrows(IllegalArgumentException.class, () -> new RunConfig.EvalSettings(2, 2, null, 2, 1, 0, null, "w.pth", null));
-        assertThrows(IllegalArgumentException.class, () -> new RunConfig.EvalSettings(2, 2, null, 2, 1, 0, "fd", null, null));
-        assertEquals("fid", new RunConfig.EvalSettings(2, 2, null, 2, 1, 0, null, "w.pth", "r.npz").metric());
+        assertThrows(IllegalArgumentException.class, () -> ev("{\"every\": -1}"));
+        assertThrows(IllegalArgumentException.class, () -> ev("{\"per_class\": 1}"));
+        assertThrows(IllegalArgumentException.class, () -> ev("{\"metric\": \"fid\"}"));
+        assertThrows(IllegalArgumentException.class, () -> ev("{\"inception\": \"w.pth\"}"));
+        assertThrows(IllegalArgumentException.class, () -> ev("{\"metric\": \"fd\"}"));
+        assertThrows(IllegalArgumentException.class, () -> ev("{\"judge_epochs\": 0}"));
+        assertThrows(IllegalArgumentException.class, () -> ev("{\"every_n\": 2}"), "unknown keys are refused");
+        assertEquals("fid", ev("{\"inception\": \"w.pth\", \"reference\": \"r.npz\"}").metric());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TrainerTest.builder(2, 2).eval(new RunConfig.EvalSettings(1, 2, "heun2", 2, 1, 0, null, null, null)).build());
+                () -> TrainerTest.builder(2, 2).eval(ev("{\"every\": 1, \"sampler\": \"heun2\"}")).build());
         assertTrue(e.getMessage().startsWith("eval.sampler"), e.getMessage());
         // the settings survive config.json
         RunConfig c = config(4, 3);
         assertEquals(c.eval(), RunConfig.fromMap(Json.parseObject(Json.write(c.toMap()))).eval());
+    }
+
+    static RunConfig.EvalSettings ev(String json) {
+        return RunConfig.EvalSettings.fromMap(Json.parseObject(json));
     }
 
     static List<Map<String, Object>> evalLines(Path dir) throws Exception {
