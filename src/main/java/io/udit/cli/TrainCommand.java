@@ -169,8 +169,8 @@ public final class TrainCommand implements Callable<Integer> {
             + " (pt_inception-2015-12-05-6726825d.pth) for the FID family of evaluation metrics; needs --eval-ref (default: none).")
     Path inception;
 
-    @Option(names = "--eval-ref", paramLabel = "REF.npz", description = "ADM reference batch the evaluation's Inception metrics"
-            + " compare with, e.g. made with 'udit sample' from real images or the ADM release (default: none).")
+    @Option(names = "--eval-ref", paramLabel = "REF.npz", description = "ADM reference batch (uint8 images in arr_0) the"
+            + " evaluation's Inception metrics compare with, e.g. VIRTUAL_imagenet256_labeled.npz of the ADM release (default: none).")
     Path evalRef;
 
     @Option(names = "--workers", paramLabel = "N", description = "Data loader threads (default 0 = automatic).")
