@@ -25,7 +25,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured runs first (default ${DEFAULT-VALUE}).") int warmup;
     @Option(names = "--repeats", defaultValue = "5", description = "Measured runs; the median is reported (default ${DEFAULT-VALUE}).") int repeats;
     @Option(names = "--sampler", defaultValue = "dpm++", description = "For --mode sample: ddpm, ddim, dpm++ or dpm++sde (default ${DEFAULT-VALUE}).") String sampler;
-    @Option(names = "--steps", defaultValue = "25", description = "For --mode sample: sampler steps (default ${DEFAULT-VALUE}).") int steps;
+    @Option(names = "--sampler-steps", paramLabel = "N", description = "For --mode sample: sampler steps (default 25).") int steps = 25;
+
+    @Option(names = "--steps", hidden = true, paramLabel = "N", description = "Old name of --sampler-steps.")
+    void oldSteps(int n) {
+        steps = n;
+    }
     @Option(names = "--peak-gflops", defaultValue = "157", description = "fp32 peak of this machine (default ${DEFAULT-VALUE}).") double peak;
     @Option(names = "--json", description = "Print JSON only.") boolean json;
     @Option(names = "--profile", description = "For --mode train: also profile a step's forward and backward by section"
@@ -38,7 +43,7 @@ public final class BenchCommand implements Callable<Integer> {
         Checks.inRange("--batch", batch, 1, 65_536);
         Checks.inRange("--warmup", warmup, 0, 10_000);
         Checks.inRange("--repeats", repeats, 1, 10_000);
-        Checks.inRange("--steps", steps, 1, 100_000);
+        Checks.inRange("--sampler-steps", steps, 1, 100_000);
         Checks.inRange("--peak-gflops", peak, 1e-3, 1e9);
         ModelConfig c = modelOptions.resolve();
         Benchmark.Mode m = switch (mode) {

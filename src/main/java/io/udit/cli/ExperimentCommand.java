@@ -13,16 +13,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code udit experiment run FILE --out DIR} and {@code udit experiment report DIR}. */
+/** {@code udit experiment run FILE --out DIR}, {@code udit experiment report DIR} and {@code udit experiment sweep}. */
 @Command(name = "experiment", mixinStandardHelpOptions = true,
         description = "Compare models (arms) under one recipe over several seeds: train, evaluate at fractions of training, report.",
         footer = {"", "Examples:", "  udit experiment run experiments/paper-claim.json --out runs/paper-claim --jobs 2",
-                "  udit experiment report runs/paper-claim"},
-        subcommands = {ExperimentCommand.Run.class, ExperimentCommand.Report.class})
+                "  udit experiment report runs/paper-claim",
+                "  udit experiment sweep experiments/flow-vs-ddpm.json --out runs/flow-vs-ddpm --arm flow --sampler-steps 4,7,13,25"},
+        subcommands = {ExperimentCommand.Run.class, ExperimentCommand.Report.class, ExperimentCommand.Sweep.class})
 public final class ExperimentCommand implements Runnable {
     @Override
     public void run() {
-        throw new UserError("give a subcommand: run FILE --out DIR, or report DIR");
+        throw new UserError("give a subcommand: run FILE --out DIR, report DIR, or sweep FILE --out DIR --arm ARM");
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
@@ -148,6 +149,71 @@ public final class ExperimentCommand implements Runnable {
             ExperimentReport.write(dir);
             System.out.println("report: " + dir.resolve("report.md"));
             return 0;
+        }
+    }
+
+    @Command(name = "sweep", mixinStandardHelpOptions = true,
+            description = {"Score an arm's finished runs again at several sampler step counts (the evaluation's labels and noise,",
+                    "every seed): how many steps its sampler needs. Points are written to DIR/sweeps/ARM/SAMPLER/ and skipped when there."},
+            footer = {"", "Examples:",
+                    "  udit experiment sweep experiments/flow-vs-ddpm.json --out runs/flow-vs-ddpm --arm flow --sampler-steps 4,7,13,25",
+                    "  udit experiment sweep experiments/flow-vs-ddpm.json --out runs/flow-vs-ddpm --arm ddpm --sampler ddim --sampler-steps 10,25,50"})
+    static final class Sweep implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "FILE", description = "The experiment file the folder was run from.")
+        Path file;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Experiment folder holding the finished runs.")
+        Path out;
+
+        @Option(names = "--arm", required = true, paramLabel = "ARM", description = "The arm whose runs to sample.")
+        String arm;
+
+        @Option(names = "--sampler", paramLabel = "NAME", description = "Sampler (default: the arm's own evaluation sampler).")
+        String sampler;
+
+        @Option(names = "--sampler-steps", required = true, split = ",", paramLabel = "N[,N...]",
+                description = "Sampler step counts to score, e.g. 5,10,25,50.")
+        List<Integer> steps;
+
+        @Option(names = "--only", paramLabel = "SEED", split = ",", description = "Only these seeds (default: every seed).")
+        List<Long> seeds = new ArrayList<>();
+
+        @Option(names = "--budget-scale", defaultValue = "1", paramLabel = "X", description = "The scale the folder was run with (default ${DEFAULT-VALUE}).")
+        double budgetScale;
+
+        @Override
+        public Integer call() throws Exception {
+            for (int n : steps) Checks.inRange("--sampler-steps", n, 1, 10_000);
+            List<ExperimentRunner.SweepPoint> points;
+            try {
+                if (!Files.isRegularFile(file)) throw new UserError(file + ": no such file");
+                if (!Files.isDirectory(out)) throw new UserError("--out " + out + ": no such folder");
+                ExperimentSpec spec = ExperimentSpec.read(file);
+                List<ExperimentRunner.Selection> sel = new ArrayList<>();
+                if (seeds.isEmpty()) sel.add(new ExperimentRunner.Selection(arm, null));
+                for (long s : seeds) sel.add(new ExperimentRunner.Selection(arm, s));
+                var options = new ExperimentRunner.Options(spec, out, budgetScale, sel, null);
+                points = new ExperimentRunner(options, System.err::println).sweep(arm, sampler, steps);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage(), e);
+            }
+            System.out.println(table(points));
+            return 0;
+        }
+
+        /** Mean +- sd over seeds per step count, as a Markdown table. */
+        static String table(List<ExperimentRunner.SweepPoint> points) {
+            StringBuilder b = new StringBuilder("| arm | sampler | steps | Fréchet distance | fidelity | seeds |\n|---|---|---|---|---|---|\n");
+            java.util.Map<Integer, List<ExperimentRunner.SweepPoint>> bySteps = new java.util.TreeMap<>();
+            for (var p : points) bySteps.computeIfAbsent(p.steps(), k -> new ArrayList<>()).add(p);
+            for (var e : bySteps.entrySet()) {
+                var fd = io.udit.experiment.Spread.of(e.getValue().stream().map(p -> p.metrics().getOrDefault("frechet_distance", Double.NaN)).toList());
+                var fi = io.udit.experiment.Spread.of(e.getValue().stream().map(p -> p.metrics().getOrDefault("fidelity", Double.NaN)).toList());
+                var first = e.getValue().get(0);
+                b.append(String.format(java.util.Locale.ROOT, "| %s | %s | %d | %.3f ± %.3f | %.3f ± %.3f | %d |%n", first.arm(), first.sampler(),
+                        e.getKey(), fd.mean(), fd.std(), fi.mean(), fi.std(), fd.n()));
+            }
+            return b.toString();
         }
     }
 }

@@ -141,6 +141,38 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--preview-per-class", paramLabel = "N", description = "Preview images per class (default " + CliDefaults.PREVIEW_PER_CLASS + ").")
     Integer previewPerClass;
 
+    @Option(names = "--eval-every", paramLabel = "N", description = "Evaluate the EMA model every N steps and at the end: sample"
+            + " --eval-per-class images of every class from fixed noise, score them (a judge classifier trained on the data:"
+            + " Fréchet distance and class fidelity; with --inception and --eval-ref also FID, sFID, IS, precision and recall),"
+            + " log the figures to log.jsonl and TensorBoard and keep checkpoints/best.pt (default 0 = never).")
+    Integer evalEvery;
+
+    @Option(names = "--eval-per-class", paramLabel = "N", description = "Evaluation images of every class (default 10).")
+    Integer evalPerClass;
+
+    @Option(names = "--eval-sampler", paramLabel = "NAME", description = "Evaluation sampler (default dpm++sde for the ddpm"
+            + " objective, heun2 for flow).")
+    String evalSampler;
+
+    @Option(names = "--eval-steps", paramLabel = "N", description = "Evaluation sampler steps (default 25).")
+    Integer evalSteps;
+
+    @Option(names = "--eval-cfg-scale", paramLabel = "X", description = "Evaluation guidance scale (default 4).")
+    Double evalCfgScale;
+
+    @Option(names = "--eval-metric", paramLabel = "NAME", description = "The metric that picks checkpoints/best.pt:"
+            + " frechet_distance, fidelity, fid, sfid, inception_score, precision or recall (default frechet_distance;"
+            + " fid with --inception).")
+    String evalMetric;
+
+    @Option(names = "--inception", paramLabel = "FILE", description = "pytorch-fid Inception weights"
+            + " (pt_inception-2015-12-05-6726825d.pth) for the FID family of evaluation metrics; needs --eval-ref (default: none).")
+    Path inception;
+
+    @Option(names = "--eval-ref", paramLabel = "REF.npz", description = "ADM reference batch (uint8 images in arr_0) the"
+            + " evaluation's Inception metrics compare with, e.g. VIRTUAL_imagenet256_labeled.npz of the ADM release (default: none).")
+    Path evalRef;
+
     @Option(names = "--workers", paramLabel = "N", description = "Data loader threads (default 0 = automatic).")
     Integer workers;
 
@@ -309,12 +341,32 @@ public final class TrainCommand implements Callable<Integer> {
         if (workers != null) b.loaderWorkers(workers);
         if (skipNonFinite != null) b.skipNonFinite(skipNonFinite);
         if (checkpointActivations != null) b.checkpointActivations(checkpointActivations);
+        if (evalEvery != null || evalPerClass != null || evalSampler != null || evalSteps != null || evalCfgScale != null
+                || evalMetric != null || inception != null || evalRef != null) {
+            b.eval(evalSettings(base != null ? base.eval() : RunConfig.EvalSettings.defaults()));
+        }
         // each read runs the encoder, itself multi-threaded: one loader thread unless asked otherwise
         if (vaeDir != null && workers == null && (base == null || base.loaderWorkers() == 0)) b.loaderWorkers(1);
         try {
             return b.build();
         } catch (IllegalArgumentException e) {
             throw new UserError(optionNamed(e.getMessage()), e);
+        }
+    }
+
+    private RunConfig.EvalSettings evalSettings(RunConfig.EvalSettings e) {
+        Checks.regularFile("--inception", inception);
+        Checks.regularFile("--eval-ref", evalRef);
+        // a new --inception without a metric picks fid, as the default does
+        String metric = evalMetric != null ? evalMetric : inception != null && e.inception() == null ? null : e.metric();
+        try {
+            return new RunConfig.EvalSettings(evalEvery != null ? evalEvery : e.every(), evalPerClass != null ? evalPerClass : e.perClass(),
+                    evalSampler != null ? evalSampler : e.sampler(), evalSteps != null ? evalSteps : e.steps(),
+                    evalCfgScale != null ? evalCfgScale : e.cfgScale(), e.seed(), metric,
+                    inception != null ? inception.toString() : e.inception(), evalRef != null ? evalRef.toString() : e.reference(),
+                    e.judgeEpochs(), e.judgeSamples());
+        } catch (IllegalArgumentException ex) {
+            throw new UserError(optionNamed(ex.getMessage()), ex);
         }
     }
 
@@ -361,7 +413,10 @@ public final class TrainCommand implements Callable<Integer> {
             Map.entry("sample_every", "--sample-every"), Map.entry("preview_sampler", "--preview-sampler"),
             Map.entry("preview_steps", "--preview-steps"), Map.entry("preview_per_class", "--preview-per-class"),
             Map.entry("loader_workers", "--workers"), Map.entry("resolution", "--resolution"), Map.entry("seed", "--seed"),
-            Map.entry("objective", "--objective"));
+            Map.entry("objective", "--objective"), Map.entry("eval.every", "--eval-every"),
+            Map.entry("eval.per_class", "--eval-per-class"), Map.entry("eval.sampler", "--eval-sampler"),
+            Map.entry("eval.steps", "--eval-steps"), Map.entry("eval.cfg_scale", "--eval-cfg-scale"),
+            Map.entry("eval.metric", "--eval-metric"), Map.entry("eval.inception", "--inception"));
 
     private static String optionNamed(String message) {
         for (var e : FLAG_OF_KEY.entrySet()) {

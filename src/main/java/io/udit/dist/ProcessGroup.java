@@ -111,10 +111,6 @@ public final class ProcessGroup implements AutoCloseable {
         return env.worldSize();
     }
 
-    public DistEnv env() {
-        return env;
-    }
-
     /**
      * Every rank publishes a description of its job (model, data, batch, seed); all must agree, or every rank fails
      * with the same message naming the ranks that differ.

@@ -237,10 +237,6 @@ public final class ClassifierMetrics {
         return model;
     }
 
-    public Frechet.Stats realStats() {
-        return realStats;
-    }
-
     public Config config() {
         return config;
     }

@@ -1,6 +1,7 @@
 package io.udit.experiment;
 
 import io.udit.report.ImageGrid;
+import io.udit.report.Ticks;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -42,8 +43,11 @@ public final class ExperimentPlots {
             }
         }
         xmin = Math.min(xmin, 0);
+        boolean nonNegative = bands.stream().allMatch(b -> java.util.Arrays.stream(b.mean()).allMatch(v -> !Double.isFinite(v) || v >= 0));
+        if (nonNegative) ymin = Math.max(0, ymin);
         Canvas c = new Canvas(title, xLabel, yLabel, xmin, xmax, ymin, ymax);
         for (int k = 0; k < bands.size(); k++) {
+            c.clipToPlot(true);
             Band b = bands.get(k);
             Color col = COLORS[k % COLORS.length];
             Polygon band = new Polygon();
@@ -62,6 +66,7 @@ public final class ExperimentPlots {
                 px = x;
                 py = y;
             }
+            c.clipToPlot(false);
             c.legend(k, b.name(), col);
         }
         return c.png();
@@ -116,14 +121,16 @@ public final class ExperimentPlots {
         final double xmin, xmax, ymin, ymax;
         final int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
 
+        /** Axes over round 1-2-5 ticks that cover the data ({@link Ticks}); the ticks also bound the plot area. */
         Canvas(String title, String xLabel, String yLabel, double xmin, double xmax, double ymin, double ymax) {
             if (!(xmax > xmin)) xmax = xmin + 1;
             if (!(ymax > ymin)) { ymax = (Double.isFinite(ymin) ? ymin : 0) + 1; ymin = ymax - 2; }
-            double pad = (ymax - ymin) * 0.08;
-            this.xmin = xmin;
-            this.xmax = xmax;
-            this.ymin = ymin == 0 ? 0 : ymin - pad;
-            this.ymax = ymax + pad;
+            double[] yt = Ticks.linear(ymin, ymax, 6);
+            double[] xt = xLabel.isEmpty() ? new double[] {xmin, xmax} : Ticks.linear(xmin, xmax, 6);
+            this.xmin = xt[0];
+            this.xmax = xt[xt.length - 1];
+            this.ymin = yt[0];
+            this.ymax = yt[yt.length - 1];
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, W, H);
@@ -131,22 +138,29 @@ public final class ExperimentPlots {
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
             g.drawString(title, LEFT, 24);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-            for (int i = 0; i <= 5; i++) {
-                int yy = TOP + ph * i / 5;
+            java.awt.FontMetrics fm = g.getFontMetrics();
+            for (double v : yt) {
+                int yy = py(v);
                 g.setColor(new Color(230, 230, 230));
                 g.drawLine(LEFT, yy, LEFT + pw, yy);
                 g.setColor(Color.DARK_GRAY);
-                g.drawString(fmt(this.ymax - (this.ymax - this.ymin) * i / 5), 8, yy + 4);
+                String label = Ticks.format(v);
+                g.drawString(label, LEFT - 6 - fm.stringWidth(label), yy + 4);
             }
             if (!xLabel.isEmpty()) {
-                for (int i = 0; i <= 5; i++) {
-                    double v = xmin + (xmax - xmin) * i / 5;
-                    g.drawString(fmt(v), LEFT + pw * i / 5 - 10, TOP + ph + 18);
+                for (double v : xt) {
+                    String label = Ticks.format(v);
+                    g.drawString(label, px(v) - fm.stringWidth(label) / 2, TOP + ph + 18);
                 }
-                g.drawString(xLabel, LEFT + pw / 2 - 40, H - 15);
+                g.drawString(xLabel, LEFT + (pw - fm.stringWidth(xLabel)) / 2, H - 15);
             }
             g.drawRect(LEFT, TOP, pw, ph);
             g.drawString(yLabel, LEFT, TOP - 4);
+        }
+
+        /** Drawing of data stays inside the plot area (a band may reach below an axis that starts at 0). */
+        void clipToPlot(boolean on) {
+            g.setClip(on ? new java.awt.Rectangle(LEFT, TOP, pw + 1, ph + 1) : null);
         }
 
         int px(double x) {

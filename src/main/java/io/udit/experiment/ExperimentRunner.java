@@ -19,6 +19,7 @@ import io.udit.sample.SampleRequest;
 import io.udit.sample.Sampling;
 import io.udit.train.RunConfig;
 import io.udit.train.RunFolder;
+import io.udit.train.SampleEvaluator;
 import io.udit.train.Trainer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -84,8 +85,7 @@ public final class ExperimentRunner {
     }
 
     private Dataset train;
-    private ClassifierMetrics judge;
-    private Path reference;
+    private SampleEvaluator evaluator;
 
     /**
      * Everything the runs share, done once: the run folders checked, the experiment state claimed, the judge trained
@@ -95,15 +95,25 @@ public final class ExperimentRunner {
         ExperimentSpec spec = o.spec();
         checkRunFolders();
         dir.claim(spec, o.budgetScale());
-        Engine.init();
-        RunConfig first = spec.runConfig(spec.arms().get(0), spec.seeds().get(0), o.budgetScale());
-        train = open(first, true);
-        Dataset heldOut = open(first, false);
-        judge = ClassifierMetrics.trainOrLoad(train, heldOut, spec.evaluation().judge().withProgress(true), log);
-        reference = o.inception() == null ? null : referenceBatch(heldOut);
+        prepareEvaluation();
         for (ExperimentSpec.Arm arm : spec.arms()) {
             if (spec.seeds().stream().anyMatch(s -> o.selected(arm.name(), s))) calibrate(arm);
         }
+    }
+
+    /** The data, the judge (trained or loaded from its cache) and, with Inception weights, the reference batch. */
+    private void prepareEvaluation() throws IOException {
+        ExperimentSpec spec = o.spec();
+        Engine.init();
+        RunConfig first = spec.runConfig(spec.arms().get(0), spec.seeds().get(0), o.budgetScale());
+        train = open(first);
+        Dataset heldOut = SampleEvaluator.heldOutSplit(first); // null: the judge holds out the end of the training data
+        ClassifierMetrics.Config judgeConfig = spec.evaluation().judge().withProgress(true);
+        ClassifierMetrics judge = heldOut != null ? ClassifierMetrics.trainOrLoad(train, heldOut, judgeConfig, log)
+                : ClassifierMetrics.trainOrLoad(train, judgeConfig, log);
+        Path reference = o.inception() == null ? null : referenceBatch(heldOut != null ? heldOut : train);
+        AdmEvaluator adm = reference == null ? null : AdmEvaluator.load(o.inception(), AdmEvaluator.Options.defaults().withProgress(false));
+        evaluator = new SampleEvaluator(judge, adm, reference, train.classNames(), Sampling::toUint8Nhwc);
     }
 
     /**
@@ -131,6 +141,77 @@ public final class ExperimentRunner {
         return written;
     }
 
+    /** One point of a sampler sweep: an arm's finished run of one seed, sampled with {@code sampler} at {@code steps}. */
+    public record SweepPoint(String arm, long seed, String sampler, int steps, Map<String, Double> metrics) {}
+
+    /**
+     * Scores the finished runs of {@code armName} (every selected seed) again with {@code sampler} (null: the arm's
+     * own) at each of {@code stepsList} sampler steps, on the evaluation's labels and noise: how many steps each
+     * training objective's sampler needs. Each point is written to {@code DIR/sweeps/ARM/SAMPLER/seed-S/steps_N.json}
+     * with its grid, and skipped when it is already there.
+     */
+    public List<SweepPoint> sweep(String armName, String sampler, List<Integer> stepsList) throws IOException {
+        ExperimentSpec spec = o.spec();
+        ExperimentSpec.Arm arm = spec.arm(armName);
+        checkRunFolders();
+        dir.claim(spec, o.budgetScale());
+        ExperimentSpec.Arm swept = new ExperimentSpec.Arm(arm.name(), arm.description(), arm.model(), arm.run(),
+                sampler != null ? sampler : arm.sampler() != null ? arm.sampler() : spec.evaluation().sampler(), null);
+        List<Path> finals = new ArrayList<>();
+        for (long seed : spec.seeds()) {
+            if (!o.selected(armName, seed)) continue;
+            RunConfig full = spec.runConfig(arm, seed, o.budgetScale());
+            Path ckpt = io.udit.train.TrainingCheckpoint.fileFor(dir.runDir(armName, seed).resolve("checkpoints"), full.steps());
+            if (!Files.isRegularFile(ckpt)) {
+                throw new IllegalArgumentException("arm " + armName + " seed " + seed + " has not finished training (no " + ckpt
+                        + "); run the experiment first");
+            }
+            finals.add(ckpt);
+        }
+        prepareEvaluation();
+        Evaluation ev = spec.evaluation();
+        long[] labels = ev.labels(train.numClasses());
+        List<SweepPoint> out = new ArrayList<>();
+        int i = 0;
+        for (long seed : spec.seeds()) {
+            if (!o.selected(armName, seed)) continue;
+            RunConfig full = spec.runConfig(arm, seed, o.budgetScale());
+            Backbone ema = full.model().build(0), model = full.model().build(0);
+            io.udit.train.TrainingCheckpoint.load(finals.get(i++), model, ema, null);
+            for (int steps : stepsList) {
+                Path pointDir = o.out().resolve("sweeps").resolve(armName).resolve(swept.sampler()).resolve("seed-" + seed);
+                Path record = pointDir.resolve(String.format("steps_%05d.json", steps));
+                Map<String, Double> metrics;
+                if (Files.isRegularFile(record)) {
+                    metrics = readMetrics(record);
+                } else {
+                    ExperimentSpec.Arm at = new ExperimentSpec.Arm(arm.name(), arm.description(), arm.model(), arm.run(), swept.sampler(), steps);
+                    SampleRequest req = spec.sampleRequest(at, full, labels, train.isImage());
+                    metrics = evaluator.evaluate(ema, req, ev.perClass(), full.steps(), pointDir.resolve("steps_" + steps)).metrics();
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("arm", armName);
+                    m.put("seed", seed);
+                    m.put("sampler", swept.sampler());
+                    m.put("steps", steps);
+                    m.put("training_step", full.steps());
+                    m.put("metrics", metrics);
+                    AtomicFiles.write(record, Json.writePretty(m).getBytes(StandardCharsets.UTF_8));
+                }
+                log.accept(String.format("sweep %s seed %d %s %d steps: Fréchet distance %.4f, fidelity %.3f", armName, seed,
+                        swept.sampler(), steps, metrics.get("frechet_distance"), metrics.get("fidelity")));
+                out.add(new SweepPoint(armName, seed, swept.sampler(), steps, metrics));
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, Double> readMetrics(Path record) throws IOException {
+        Map<String, Object> m = Json.parseObject(Files.readString(record, StandardCharsets.UTF_8));
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (m.get("metrics") instanceof Map<?, ?> mm) mm.forEach((k, v) -> out.put(String.valueOf(k), v instanceof Number n ? n.doubleValue() : Double.NaN));
+        return out;
+    }
+
     /** A run folder that holds a run of another config is an error naming it, found before any training starts. */
     private void checkRunFolders() throws IOException {
         for (ExperimentSpec.Arm arm : o.spec().arms()) {
@@ -152,10 +233,9 @@ public final class ExperimentRunner {
         }
     }
 
-    private static Dataset open(RunConfig c, boolean train) {
-        Datasets.Options opts = new Datasets.Options().train(train).unconditional(c.unconditional());
+    private static Dataset open(RunConfig c) {
+        Datasets.Options opts = new Datasets.Options().unconditional(c.unconditional());
         if (c.resolution() != null) opts.resolution(c.resolution());
-        if (!train) opts.seed(1_000_003L); // generated data: a held-out set drawn apart from the training set
         return Datasets.open(c.data(), opts);
     }
 
@@ -216,42 +296,8 @@ public final class ExperimentRunner {
 
     private Map<String, Double> evaluate(ExperimentSpec.Arm arm, Backbone ema, Path runDir, long step, RunConfig run) throws IOException {
         Evaluation ev = o.spec().evaluation();
-        int classes = train.numClasses();
-        long[] labels = ev.labels(classes);
-        SampleRequest req = o.spec().sampleRequest(arm, run, labels, train.isImage());
-        Map<String, Double> m = new LinkedHashMap<>();
-        Path evalDir = runDir.resolve(EvalRecord.DIR);
-        Files.createDirectories(evalDir);
-        try (PointerScope scope = new PointerScope()) {
-            Tensor images = Sampling.generate(ema, req, Sampling.Progress.NONE);
-            ClassifierMetrics.Report rep = judge.evaluate(images, Tensors.longs(labels, labels.length));
-            m.put("frechet_distance", rep.frechetDistance());
-            m.put("fidelity", rep.fidelity());
-            int show = Math.min(8, ev.perClass());
-            Tensor[] rows = new Tensor[classes];
-            for (int c = 0; c < classes; c++) rows[c] = images.narrow(0, (long) c * ev.perClass(), show);
-            Tensor shown = torch.cat(new TensorVector(rows), 0);
-            AtomicFiles.write(evalDir.resolve(String.format("grid_step_%07d.png", step)),
-                    ImageGrid.png(Previews.gridOf(shown, show, Previews.zoomFor(train.resolution()))));
-            if (reference != null) m.putAll(inceptionMetrics(images, labels, evalDir, step));
-        }
-        return m;
-    }
-
-    /** FID, sFID, IS, precision and recall against the held-out reference batch (ADM evaluator). */
-    private Map<String, Double> inceptionMetrics(Tensor images, long[] labels, Path evalDir, long step) throws IOException {
-        Path samples = evalDir.resolve(String.format("samples_step_%07d.npz", step));
-        Map<String, Tensor> arrays = new LinkedHashMap<>();
-        arrays.put("arr_0", Sampling.toUint8Nhwc(images));
-        arrays.put("arr_1", Tensors.longs(labels, labels.length));
-        Npz.write(samples, arrays);
-        Map<String, Object> r = AdmEvaluator.load(o.inception(), AdmEvaluator.Options.defaults().withProgress(false))
-                .evaluate(samples, reference, s -> {});
-        Map<String, Double> m = new LinkedHashMap<>();
-        for (String k : List.of("fid", "sfid", "inception_score", "precision", "recall")) {
-            m.put(k, r.get(k) instanceof Number n ? n.doubleValue() : Double.NaN);
-        }
-        return m;
+        SampleRequest req = o.spec().sampleRequest(arm, run, ev.labels(train.numClasses()), train.isImage());
+        return evaluator.evaluate(ema, req, ev.perClass(), step, runDir.resolve(EvalRecord.DIR)).metrics();
     }
 
     /** The held-out images as an ADM reference batch ({@code reference.npz} in the experiment folder), written once. */

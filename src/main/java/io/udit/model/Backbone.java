@@ -103,10 +103,6 @@ public abstract class Backbone extends Module {
         this.checkpointing = on;
     }
 
-    public boolean activationCheckpointing() {
-        return checkpointing;
-    }
-
     /** The block-call policy for one forward pass. */
     protected final ActivationCheckpoints blockCalls() {
         return new ActivationCheckpoints(checkpointing);

@@ -27,11 +27,6 @@ public record Complexity(long paramsTrained, long paramsFolded, long macsFolded,
         return macsTrain / 1e9;
     }
 
-    /** Training graph including elementwise products, in G. */
-    public double gmacsTrainWithElementwise() {
-        return (macsTrain + elementwise) / 1e9;
-    }
-
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("params_trained", paramsTrained);

@@ -60,29 +60,27 @@ public record DiTConfig(
         return (int) (hiddenSize * mlpRatio);
     }
 
-    @Override
-    public DiTConfig withInputSize(int v) {
-        return new DiTConfig(v, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, numClasses, learnSigma);
+    /** Changes fields of a {@link DiTConfig} by name; {@link #build} validates the result. */
+    public static final class Builder extends ConfigBuilder<DiTConfig, Builder> {
+        private Integer patchSize;
+
+        private Builder(DiTConfig from) {
+            super(from);
+        }
+
+        public Builder patchSize(int v) { patchSize = v; return this; }
+
+        @Override
+        public DiTConfig build() {
+            return new DiTConfig(or(inputSize, from.inputSize), or(patchSize, from.patchSize), or(inChannels, from.inChannels),
+                    from.hiddenSize, from.depth, from.numHeads, from.mlpRatio, or(classDropoutProb, from.classDropoutProb),
+                    or(numClasses, from.numClasses), or(learnSigma, from.learnSigma));
+        }
     }
 
     @Override
-    public DiTConfig withInChannels(int v) {
-        return new DiTConfig(inputSize, patchSize, v, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, numClasses, learnSigma);
-    }
-
-    @Override
-    public DiTConfig withNumClasses(int v) {
-        return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, v, learnSigma);
-    }
-
-    @Override
-    public DiTConfig withLearnSigma(boolean v) {
-        return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, classDropoutProb, numClasses, v);
-    }
-
-    @Override
-    public DiTConfig withClassDropoutProb(double v) {
-        return new DiTConfig(inputSize, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, v, numClasses, learnSigma);
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     @Override

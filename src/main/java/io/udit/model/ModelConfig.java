@@ -30,15 +30,43 @@ public sealed interface ModelConfig permits UDiTConfig, DiTConfig {
         return numClasses();
     }
 
-    ModelConfig withInputSize(int inputSize);
+    /** A builder holding every field of this config: the one way to a changed copy. */
+    Builder toBuilder();
 
-    ModelConfig withInChannels(int inChannels);
+    /** The fields both families share, by name; {@link #build} validates the result. */
+    interface Builder {
+        Builder inputSize(int v);
 
-    ModelConfig withNumClasses(int numClasses);
+        Builder inChannels(int v);
 
-    ModelConfig withLearnSigma(boolean learnSigma);
+        Builder numClasses(int v);
 
-    ModelConfig withClassDropoutProb(double p);
+        Builder learnSigma(boolean v);
+
+        Builder classDropoutProb(double v);
+
+        ModelConfig build();
+    }
+
+    default ModelConfig withInputSize(int v) {
+        return toBuilder().inputSize(v).build();
+    }
+
+    default ModelConfig withInChannels(int v) {
+        return toBuilder().inChannels(v).build();
+    }
+
+    default ModelConfig withNumClasses(int v) {
+        return toBuilder().numClasses(v).build();
+    }
+
+    default ModelConfig withLearnSigma(boolean v) {
+        return toBuilder().learnSigma(v).build();
+    }
+
+    default ModelConfig withClassDropoutProb(double v) {
+        return toBuilder().classDropoutProb(v).build();
+    }
 
     /** The configuration in the reference's argument names, plus "family"; {@link ModelConfigs#fromMap} reads it back. */
     Map<String, Object> toMap();

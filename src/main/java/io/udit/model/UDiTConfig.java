@@ -160,54 +160,44 @@ public record UDiTConfig(
     }
 
     @Override
-    public UDiTConfig withInputSize(int v) {
-        return new UDiTConfig(v, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
-    @Override
-    public UDiTConfig withInChannels(int v) {
-        return new UDiTConfig(inputSize, v, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
-    }
+    /** Changes fields of a {@link UDiTConfig} by name; {@link #build} validates the result. */
+    public static final class Builder extends ConfigBuilder<UDiTConfig, Builder> {
+        private Integer hiddenSize, numHeads, downsamplerKernel, pixelUnshuffle;
+        private List<Integer> depth, downFactor;
+        private Double mlpRatio;
+        private Boolean downShortcut;
+        private FfnType ffn;
+        private AttentionType attention;
+        private PositionType position;
 
-    @Override
-    public UDiTConfig withNumClasses(int v) {
-        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, v, learnSigma,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
-    }
+        private Builder(UDiTConfig from) {
+            super(from);
+        }
 
-    @Override
-    public UDiTConfig withLearnSigma(boolean v) {
-        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, v,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
-    }
+        /** Width and heads together (the head size follows). */
+        public Builder hidden(int width, int heads) { hiddenSize = width; numHeads = heads; return this; }
+        public Builder depth(List<Integer> v) { depth = v; return this; }
+        public Builder mlpRatio(double v) { mlpRatio = v; return this; }
+        public Builder ffn(FfnType v) { ffn = v; return this; }
+        public Builder attention(AttentionType v) { attention = v; return this; }
+        public Builder position(PositionType v) { position = v; return this; }
+        /** The down-sampler: depthwise kernel size (0 = pixel-unshuffle only) and whether it has a shortcut. */
+        public Builder downsampler(int kernel, boolean shortcut) { downsamplerKernel = kernel; downShortcut = shortcut; return this; }
+        public Builder downFactor(List<Integer> v) { downFactor = v; return this; }
+        public Builder pixelUnshuffle(int v) { pixelUnshuffle = v; return this; }
 
-    @Override
-    public UDiTConfig withClassDropoutProb(double v) {
-        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
-                v, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
-    }
-
-    public UDiTConfig withDepth(List<Integer> v) {
-        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, v, mlpRatio, numClasses, learnSigma,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
-    }
-
-    public UDiTConfig withHidden(int hidden, int heads) {
-        return new UDiTConfig(inputSize, inChannels, hidden, heads, depth, mlpRatio, numClasses, learnSigma,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, pixelUnshuffle);
-    }
-
-    public UDiTConfig withPixelUnshuffle(int v) {
-        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
-                classDropoutProb, ffn, attention, position, downsamplerKernel, downShortcut, downFactor, v);
-    }
-
-    public UDiTConfig withComponents(FfnType f, AttentionType a, PositionType p, int kernel, boolean shortcut,
-                                     List<Integer> factor) {
-        return new UDiTConfig(inputSize, inChannels, hiddenSize, numHeads, depth, mlpRatio, numClasses, learnSigma,
-                classDropoutProb, f, a, p, kernel, shortcut, factor, pixelUnshuffle);
+        @Override
+        public UDiTConfig build() {
+            return new UDiTConfig(or(inputSize, from.inputSize), or(inChannels, from.inChannels), or(hiddenSize, from.hiddenSize),
+                    or(numHeads, from.numHeads), or(depth, from.depth), or(mlpRatio, from.mlpRatio), or(numClasses, from.numClasses),
+                    or(learnSigma, from.learnSigma), or(classDropoutProb, from.classDropoutProb), or(ffn, from.ffn),
+                    or(attention, from.attention), or(position, from.position), or(downsamplerKernel, from.downsamplerKernel),
+                    or(downShortcut, from.downShortcut), or(downFactor, from.downFactor), or(pixelUnshuffle, from.pixelUnshuffle));
+        }
     }
 
     /** The reference's downsampler string: "dwconvK", or "none" for pixel-unshuffle only (our extension). */

@@ -50,19 +50,6 @@ public final class ImageGrid {
         }
     }
 
-    /** Converts float CHW samples in [-1, 1] to uint8 HWC as DiT/U-DiT's sample_ddp.py: clamp(127.5 x + 128, 0, 255), truncated. */
-    public static byte[] toUint8Hwc(float[] chw, int c, int h, int w) {
-        byte[] out = new byte[h * w * c];
-        for (int ch = 0; ch < c; ch++) {
-            for (int i = 0; i < h * w; i++) {
-                double v = 127.5f * chw[ch * h * w + i] + 128.0f; // float32 arithmetic like the reference; to(uint8) truncates
-                int q = (int) Math.max(0, Math.min(255, v));
-                out[i * c + ch] = (byte) q;
-            }
-        }
-        return out;
-    }
-
     /** An RGB image from uint8 HWC pixels (1 channel is shown as grey). */
     public static BufferedImage toImage(byte[] hwc, int h, int w, int c) {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);

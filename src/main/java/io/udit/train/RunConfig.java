@@ -45,6 +45,7 @@ import java.util.Set;
  * @param skipNonFinite   skip steps with a NaN/Inf loss or gradient instead of stopping
  * @param checkpointActivations recompute each block's activations in the backward pass instead of keeping them
  *                        (less memory, the same losses and gradients, more time)
+ * @param eval            evaluation during training: sample fixed noise every N steps, score it, keep the best checkpoint
  */
 public record RunConfig(
         ModelConfig model,
@@ -81,7 +82,8 @@ public record RunConfig(
         Boolean clipDenoised,
         int loaderWorkers,
         boolean skipNonFinite,
-        boolean checkpointActivations) {
+        boolean checkpointActivations,
+        EvalSettings eval) {
 
     /** Largest accepted batch and step count: far beyond any real run, small enough to never overflow. */
     public static final int MAX_BATCH = 1 << 20;
@@ -126,6 +128,10 @@ public record RunConfig(
         if (loaderWorkers < 0 || loaderWorkers > 256) throw bad("loader_workers", loaderWorkers, "in [0, 256]");
         if (checkpointActivations && model instanceof io.udit.model.UDiTConfig u && u.depth().get(4) == 0) {
             throw bad("checkpoint_activations", true, "off for a U-DiT whose last level has no blocks (depth[4] = 0)");
+        }
+        Objects.requireNonNull(eval, "eval");
+        if (eval.sampler() != null && !samplers.contains(eval.sampler())) {
+            throw bad("eval.sampler", eval.sampler(), "one of " + String.join(", ", samplers) + " for the " + objective + " objective");
         }
     }
 
@@ -223,6 +229,109 @@ public record RunConfig(
         }
     }
 
+    /**
+     * Evaluation during training ({@code udit train --eval-every N}): every {@code every} steps (and at the end) the EMA
+     * model samples {@code perClass} images of every class from fixed noise ({@code seed}); the judge classifier scores
+     * them (Fréchet distance of its features, class fidelity) and, with Inception weights and a reference batch, so do
+     * FID, sFID, Inception Score, precision and recall. {@code checkpoints/best.pt} keeps the best by {@code metric}.
+     *
+     * @param every     steps between evaluations (0 = never)
+     * @param perClass  images of every class
+     * @param sampler   the sampler; null = dpm++sde for the DDPM objective, heun2 for flow matching
+     * @param steps     sampler steps
+     * @param cfgScale  classifier-free guidance scale
+     * @param seed      seed of the evaluation noise (the same at every evaluation)
+     * @param metric    the metric that picks {@code best.pt}; null = fid with Inception weights, else frechet_distance
+     * @param inception pytorch-fid Inception weights (FID, sFID, IS, precision, recall); null = judge metrics only
+     * @param reference the ADM reference batch (.npz) the Inception metrics compare with; given with {@code inception}
+     * @param judgeEpochs  epochs of the judge classifier's training (once per data set and settings, then cached)
+     * @param judgeSamples training images of the judge classifier (at most)
+     */
+    public record EvalSettings(int every, int perClass, String sampler, int steps, double cfgScale, long seed, String metric,
+                               String inception, String reference, int judgeEpochs, int judgeSamples) {
+        /** Every metric an evaluation reports, and whether lower is better. */
+        public static final Map<String, Boolean> LOWER_IS_BETTER = orderedMetrics();
+        public static final List<String> INCEPTION_METRICS = List.of("fid", "sfid", "inception_score", "precision", "recall");
+
+        private static Map<String, Boolean> orderedMetrics() {
+            Map<String, Boolean> m = new LinkedHashMap<>();
+            m.put("frechet_distance", true);
+            m.put("fidelity", false);
+            m.put("fid", true);
+            m.put("sfid", true);
+            m.put("inception_score", false);
+            m.put("precision", false);
+            m.put("recall", false);
+            return java.util.Collections.unmodifiableMap(m);
+        }
+
+        public EvalSettings {
+            if (every < 0) throw bad("eval.every", every, ">= 0 (0 = never)");
+            if (perClass < 2 || perClass > 10_000) throw bad("eval.per_class", perClass, "in [2, 10000]");
+            if (steps < 1 || steps > 10_000) throw bad("eval.steps", steps, "in [1, 10000]");
+            if (!(cfgScale >= 0 && cfgScale <= 100)) throw bad("eval.cfg_scale", cfgScale, "in [0, 100]");
+            if ((inception == null) != (reference == null)) {
+                throw new IllegalArgumentException("eval.inception and eval.reference go together: the Inception metrics need"
+                        + " both the weights and a reference batch");
+            }
+            if (metric == null) metric = inception != null ? "fid" : "frechet_distance";
+            if (!LOWER_IS_BETTER.containsKey(metric)) throw bad("eval.metric", metric, "one of " + String.join(", ", LOWER_IS_BETTER.keySet()));
+            if (INCEPTION_METRICS.contains(metric) && inception == null) {
+                throw bad("eval.metric", metric, "frechet_distance or fidelity without Inception weights (eval.inception)");
+            }
+            if (judgeEpochs < 1 || judgeEpochs > 1000) throw bad("eval.judge_epochs", judgeEpochs, "in [1, 1000]");
+            if (judgeSamples < 16 || judgeSamples > 100_000_000) throw bad("eval.judge_samples", judgeSamples, "in [16, 100000000]");
+        }
+
+        /** The evaluation with other settings of the judge classifier. */
+        public EvalSettings withJudge(int epochs, int samples) {
+            return new EvalSettings(every, perClass, sampler, steps, cfgScale, seed, metric, inception, reference, epochs, samples);
+        }
+
+        /** Off: no evaluation during training. */
+        public static EvalSettings defaults() {
+            io.udit.eval.ClassifierMetrics.Config judge = io.udit.eval.ClassifierMetrics.Config.defaults();
+            return new EvalSettings(0, 10, null, 25, 4.0, 20_260_000L, null, null, null, judge.epochs(), judge.maxTrainSamples());
+        }
+
+        /** Whether lower values of the chosen metric are better. */
+        public boolean lowerIsBetter() {
+            return LOWER_IS_BETTER.get(metric);
+        }
+
+        /** The sampler for a run of this objective. */
+        public String samplerFor(String objective) {
+            return sampler != null ? sampler : objective.equals("flow") ? "heun2" : "dpm++sde";
+        }
+
+        Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("every", every);
+            m.put("per_class", perClass);
+            m.put("sampler", sampler);
+            m.put("steps", steps);
+            m.put("cfg_scale", cfgScale);
+            m.put("seed", seed);
+            m.put("metric", metric);
+            m.put("inception", inception);
+            m.put("reference", reference);
+            m.put("judge_epochs", judgeEpochs);
+            m.put("judge_samples", judgeSamples);
+            return m;
+        }
+
+        static EvalSettings fromMap(Map<?, ?> m) {
+            ConfigKeys.checkKnown(m, defaults().toMap().keySet(), "eval.");
+            EvalSettings d = defaults();
+            String p = "eval.";
+            return new EvalSettings(ConfigKeys.integer(m, "every", d.every, p), ConfigKeys.integer(m, "per_class", d.perClass, p),
+                    ConfigKeys.optString(m, "sampler", p), ConfigKeys.integer(m, "steps", d.steps, p),
+                    ConfigKeys.dbl(m, "cfg_scale", d.cfgScale, p), ConfigKeys.lng(m, "seed", d.seed, p),
+                    ConfigKeys.optString(m, "metric", p), ConfigKeys.optString(m, "inception", p), ConfigKeys.optString(m, "reference", p),
+                    ConfigKeys.integer(m, "judge_epochs", d.judgeEpochs, p), ConfigKeys.integer(m, "judge_samples", d.judgeSamples, p));
+        }
+    }
+
     /** The run's settings by name, as written to {@code config.json} and into checkpoints. */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -260,6 +369,7 @@ public record RunConfig(
         m.put("loader_workers", loaderWorkers);
         m.put("skip_nonfinite", skipNonFinite);
         m.put("checkpoint_activations", checkpointActivations);
+        m.put("eval", eval.toMap());
         return m;
     }
 
@@ -332,6 +442,10 @@ public record RunConfig(
         b.loaderWorkers(ConfigKeys.integer(m, "loader_workers", b.loaderWorkers, p));
         b.skipNonFinite(ConfigKeys.bool(m, "skip_nonfinite", b.skipNonFinite, p));
         b.checkpointActivations(ConfigKeys.bool(m, "checkpoint_activations", b.checkpointActivations, p));
+        if (m.get("eval") != null) {
+            if (!(m.get("eval") instanceof Map<?, ?> e)) throw new IllegalArgumentException("eval: must be an object");
+            b.eval(EvalSettings.fromMap(e));
+        }
         return b;
     }
 
@@ -410,6 +524,7 @@ public record RunConfig(
         private int loaderWorkers;
         private boolean skipNonFinite;
         private boolean checkpointActivations;
+        private EvalSettings eval = EvalSettings.defaults();
 
         static final Set<String> KEYS = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(
                 new Builder(ModelConfigs.named("U-DiT-S"), "synthetic").build().toMap().keySet()));
@@ -456,13 +571,14 @@ public record RunConfig(
         public Builder loaderWorkers(int v) { loaderWorkers = v; return this; }
         public Builder skipNonFinite(boolean v) { skipNonFinite = v; return this; }
         public Builder checkpointActivations(boolean v) { checkpointActivations = v; return this; }
+        public Builder eval(EvalSettings v) { eval = v; return this; }
 
         public RunConfig build() {
             return new RunConfig(model, data, resolution, unconditional, vae, objective, noiseSchedule, diffusionSteps, minSnrGamma,
                     flow, globalBatch, microBatch, steps, lr, weightDecay, beta1, beta2, gradClip, warmupSteps, emaDecay, emaWarmup,
                     independentLabelDropout, seed, logEvery, checkpointEvery, keepCheckpoints, sampleEvery, previewPerClass,
                     previewSampler != null ? previewSampler : objective.equals("flow") ? "heun2" : "ddim", previewSteps, previewCfgScale,
-                    clipDenoised, loaderWorkers, skipNonFinite, checkpointActivations);
+                    clipDenoised, loaderWorkers, skipNonFinite, checkpointActivations, eval);
         }
     }
 }

@@ -73,6 +73,7 @@ public final class Trainer {
     private long skippedSteps;
     private volatile boolean stopRequested;
     private RunFolder ownedFolder;
+    private SampleEvaluator evaluator;
 
     /**
      * A run of {@code config} on {@code data} in {@code runDir}. {@code start} says what to do with a folder that
@@ -142,6 +143,15 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Scores the EMA model with this evaluator when the run's {@code eval.every} asks for evaluations (default: the
+     * evaluator {@link SampleEvaluator#forRun} builds from the run config).
+     */
+    public Trainer withEvaluator(SampleEvaluator e) {
+        this.evaluator = e;
+        return this;
+    }
+
     /** Runs as one rank of a data-parallel job (gradients averaged over the group; rank 0 writes all files). */
     public Trainer withProcessGroup(ProcessGroup group) {
         this.group = group;
@@ -167,6 +177,13 @@ public final class Trainer {
                     throw new RunException("--resume would change the run in " + runDir + ": " + String.join("; ", diff)
                             + ". Resume without these changes, or start a new run in another folder");
                 }
+            }
+            // every rank evaluates (the same samples), so no rank waits on another's evaluation past the collectives' timeout
+            if (config.eval().every() > 0 && evaluator == null) {
+                evaluator = SampleEvaluator.forRun(config, data, rank == 0 ? System.err::println : s -> {});
+            }
+            if (evaluator != null && config.eval().every() > 0 && !evaluator.reports(config.eval().metric())) {
+                throw new RunException("--eval-metric " + config.eval().metric() + ": the evaluator does not report it");
             }
             State state = new State(config, group);
             long step = start == RunFolder.Start.RESUME ? restore(state) : 0;
@@ -222,14 +239,14 @@ public final class Trainer {
     }
 
     /**
-     * Loads the newest usable checkpoint on rank 0 and the same file on the other ranks; returns its step (0 when
-     * there is none). Only a damaged file (format or checksum) is skipped; a checkpoint of another model stops the
-     * run, and so does a failure to read, which says nothing about the file.
+     * Loads the newest usable checkpoint on rank 0 and sends its state to the other ranks (the file is read once);
+     * returns its step (0 when there is none). Only a damaged file (format or checksum) is skipped; a checkpoint of
+     * another model stops the run, and so does a failure to read, which says nothing about the file.
      */
     private long restore(State state) throws IOException {
         Path ckptDir = runDir.resolve("checkpoints");
         boolean main = group == null || group.rank() == 0;
-        long step = 0, nameStep = -1;
+        long step = -1;
         if (main) {
             for (Path p : TrainingCheckpoint.list(ckptDir, System.err::println)) {
                 TrainingCheckpoint.Loaded l;
@@ -249,22 +266,28 @@ public final class Trainer {
                     System.err.println("note: " + p.getFileName() + " holds step " + l.step() + "; the stored step counts, not the name");
                 }
                 step = l.step();
-                nameStep = TrainingCheckpoint.stepOf(p);
                 break;
             }
-            if (nameStep < 0) System.err.println("no checkpoint in " + ckptDir + "; starting from step 0");
+            if (step < 0) System.err.println("no checkpoint in " + ckptDir + "; starting from step 0");
         }
         if (group != null) {
-            nameStep = agree(nameStep); // every rank resumes from rank 0's choice
-            if (!main && nameStep >= 0) {
-                for (Path p : TrainingCheckpoint.list(ckptDir)) {
-                    if (TrainingCheckpoint.stepOf(p) == nameStep) {
-                        step = TrainingCheckpoint.load(p, state.model, state.ema.model(), state.optimizer).step();
-                    }
-                }
-            }
+            step = agree(step); // every rank resumes from rank 0's choice
+            if (step >= 0) sendRestoredState(state);
         }
-        return step;
+        return Math.max(step, 0);
+    }
+
+    /** Rank 0's restored weights, EMA and optimizer state, on every rank. */
+    private void sendRestoredState(State state) throws IOException {
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            for (Tensor t : state.model.stateDict().values()) group.broadcast(t, 0);
+            for (Tensor t : state.ema.model().stateDict().values()) group.broadcast(t, 0);
+            Tensor opt = group.rank() == 0 ? OptimizerState.serialize(state.optimizer) : null;
+            long bytes = agree(opt == null ? 0 : opt.numel());
+            if (opt == null) opt = torch.zeros(new long[] {bytes}, Tensors.options(ScalarType.Byte));
+            group.broadcast(opt, 0);
+            if (group.rank() != 0) OptimizerState.load(state.optimizer, opt);
+        }
     }
 
     /** The first difference a state-dict mismatch lists, on one line. */
@@ -320,6 +343,8 @@ public final class Trainer {
                 if (out != null) {
                     bar.set("loss(avg)", window.smoothLoss).update(step);
                     out.afterStep(step, last, window, stats, loader, st);
+                } else if (evaluationDue(step, last)) {
+                    evaluator.evaluate(st.ema.model(), evaluationRequest(), config.eval().perClass(), step, null);
                 }
                 if (last) break;
             }
@@ -422,6 +447,7 @@ public final class Trainer {
         final RunLog log;
         final TensorBoardWriter tensorBoard;
         Path lastCheckpoint;
+        Double best; // the best value of the evaluation metric so far (from best.json when resuming)
 
         private Outputs(Trainer trainer, RunLog log) {
             this.trainer = trainer;
@@ -438,6 +464,7 @@ public final class Trainer {
             Files.createDirectories(dir.resolve("samples"));
             Outputs out = new Outputs(trainer, RunLog.open(dir, step));
             if (step > 0) out.lastCheckpoint = TrainingCheckpoint.list(out.ckptDir).stream().findFirst().orElse(null);
+            out.best = BestCheckpoint.read(out.ckptDir, trainer.config.eval().metric());
             AtomicFiles.write(dir.resolve("config.json"), Json.writePretty(trainer.config.toMap()).getBytes(StandardCharsets.UTF_8));
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("threads", Engine.threadSettings());
@@ -458,6 +485,43 @@ public final class Trainer {
                     tensorBoard.image("samples/preview", step, trainer.writePreview(st.ema.model(), step));
                 }
                 announce("preview", runDir.resolve("samples").resolve(String.format("step_%07d.png", step)));
+            }
+            if (trainer.evaluationDue(step, last)) evaluate(step, st);
+        }
+
+        /**
+         * Scores the EMA model on the evaluation's fixed labels and noise; logs the figures (log.jsonl event "eval",
+         * TensorBoard {@code eval/*}) and keeps {@code checkpoints/best.pt} when the chosen metric improves.
+         */
+        private void evaluate(long step, State st) throws IOException {
+            RunConfig.EvalSettings ev = config.eval();
+            SampleRequest request = trainer.evaluationRequest();
+            long[] labels = request.labels();
+            long t0 = System.nanoTime();
+            SampleEvaluator.Scores scores = trainer.evaluator.evaluate(st.ema.model(), request, ev.perClass(), step, runDir.resolve("eval"));
+            Map<String, Object> line = new LinkedHashMap<>();
+            scores.metrics().forEach((k, v) -> line.put(k, RunLog.finite(v)));
+            line.put("images", labels.length);
+            line.put("seconds", (System.nanoTime() - t0) / 1e9);
+            log.event("eval", step, line);
+            Map<String, Double> tags = new LinkedHashMap<>();
+            scores.metrics().forEach((k, v) -> { if (Double.isFinite(v)) tags.put("eval/" + k, v); });
+            tensorBoard.scalars(step, tags);
+            tensorBoard.image("eval/samples", step, scores.gridPng());
+            tensorBoard.flush();
+            StringBuilder said = new StringBuilder();
+            scores.metrics().forEach((k, v) -> said.append(said.length() == 0 ? "" : ", ").append(k).append(' ')
+                    .append(String.format(java.util.Locale.ROOT, "%.4g", v)));
+            System.err.printf("%nevaluation at step %d: %s%n", step, said);
+            Double value = scores.metrics().get(ev.metric());
+            if (value != null && Double.isFinite(value) && BestCheckpoint.improves(value, best, ev.lowerIsBetter())) {
+                Path target = ckptDir.resolve(BestCheckpoint.FILE);
+                try (PointerScope scope = new PointerScope()) {
+                    TrainingCheckpoint.save(target, step, st.model, st.ema.model(), st.optimizer, config.toMap());
+                }
+                BestCheckpoint.write(ckptDir, ev.metric(), value, step, scores.metrics());
+                best = value;
+                announce("best checkpoint (" + ev.metric() + " " + String.format(java.util.Locale.ROOT, "%.4g", value) + ")", target);
             }
         }
 
@@ -576,6 +640,21 @@ public final class Trainer {
             return x -> e.vae().decodeToUint8(x, io.udit.vae.Vae.DecodeOptions.defaults(), io.udit.vae.Vae.Progress.NONE);
         }
         return io.udit.sample.Sampling::toUint8Nhwc;
+    }
+
+    private boolean evaluationDue(long step, boolean last) {
+        int every = config.eval().every();
+        return every > 0 && (step % every == 0 || last);
+    }
+
+    /** The evaluation's samples: eval.per_class images of every class from the evaluation's fixed noise. */
+    private SampleRequest evaluationRequest() {
+        RunConfig.EvalSettings ev = config.eval();
+        long[] labels = new long[data.numClasses() * ev.perClass()];
+        for (int c = 0; c < data.numClasses(); c++) java.util.Arrays.fill(labels, c * ev.perClass(), (c + 1) * ev.perClass(), c);
+        return SampleRequest.builder(labels).sampler(ev.samplerFor(config.objective())).steps(ev.steps()).cfgScale(ev.cfgScale())
+                .clip(config.clipsDenoised(data.isImage())).seed(ev.seed()).noiseSchedule(config.noiseSchedule())
+                .transport(objective.transport()).build();
     }
 
     /** The preview grid of the EMA model, as PNG (also returned, for TensorBoard). */

@@ -26,11 +26,6 @@ public enum DiffusionForm {
         this.sitName = sitName;
     }
 
-    /** The name SiT's CLI uses. */
-    public String sitName() {
-        return sitName;
-    }
-
     /** Parses SiT's names (case-insensitive), also accepting path.py's spelling "inccreasing-decreasing". */
     public static DiffusionForm parse(String name) {
         String n = name.trim().toLowerCase(Locale.ROOT).replace('_', '-');

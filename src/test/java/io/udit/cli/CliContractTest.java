@@ -86,7 +86,8 @@ class CliContractTest {
         t.add(new Row("--batch", BAD_COUNT, with(bench, "--batch")));
         t.add(new Row("--repeats", BAD_COUNT, with(bench, "--repeats")));
         t.add(new Row("--warmup", List.of("-1", "99999999999", "abc"), with(bench, "--warmup")));
-        t.add(new Row("--steps", BAD_COUNT, with(bench, "--steps")));
+        t.add(new Row("--sampler-steps", BAD_COUNT, with(bench, "--sampler-steps")));
+        t.add(new Row("--sampler-steps", List.of("0"), with(bench, "--steps"))); // the old name still works
         t.add(new Row("--peak-gflops", List.of("NaN", "Infinity", "-1", "0", "abc"), with(bench, "--peak-gflops")));
         String[] vae = {"vae-init", "--out", tmp.resolve("vae").toString()};
         t.add(new Row("--layers-per-block", BAD_COUNT, with(vae, "--layers-per-block")));
@@ -113,6 +114,14 @@ class CliContractTest {
         t.add(new Row("--flow-path", List.of("bogus"), concat(train, "--objective", "flow", "--flow-path", "@")));
         t.add(new Row("--timesteps", List.of("bogus", "logit-normal:x:1", "logit-normal:0:-1"), concat(train, "--objective", "flow", "--timesteps", "@")));
         t.add(new Row("--resolution", List.of("0", "-3", "99999999"), with(train, "--resolution")));
+        t.add(new Row("--eval-every", List.of("-1", "99999999999999999999", "abc"), with(train, "--eval-every")));
+        t.add(new Row("--eval-per-class", List.of("1", "0", "100000", "abc"), concat(train, "--eval-every", "10", "--eval-per-class", "@")));
+        t.add(new Row("--eval-steps", List.of("0", "-1", "abc"), concat(train, "--eval-every", "10", "--eval-steps", "@")));
+        t.add(new Row("--eval-cfg-scale", List.of("NaN", "Infinity", "-1", "abc"), concat(train, "--eval-every", "10", "--eval-cfg-scale", "@")));
+        t.add(new Row("--eval-sampler", List.of("bogus", "heun2"), concat(train, "--eval-every", "10", "--eval-sampler", "@")));
+        t.add(new Row("--eval-metric", List.of("bogus", "fid"), concat(train, "--eval-every", "10", "--eval-metric", "@")));
+        t.add(new Row("--inception", BAD_SPECIAL, concat(train, "--eval-every", "10", "--eval-ref", config.toString(), "--inception", "@")));
+        t.add(new Row("--eval-ref", BAD_SPECIAL, concat(train, "--eval-every", "10", "--inception", config.toString(), "--eval-ref", "@")));
         t.add(new Row("--config", BAD_SPECIAL, "train", "--data", "synthetic", "--config", "@", "--run-dir", tmp.resolve("run").toString()));
         return t;
     }

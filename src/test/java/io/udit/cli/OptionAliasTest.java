@@ -50,4 +50,11 @@ class OptionAliasTest {
         assertEquals(Path.of("r"), d.out);
         assertEquals(2, d.procs);
     }
+
+    @Test
+    void benchAcceptsStepsForSamplerSteps() {
+        assertEquals(7, ((BenchCommand) parse("bench", "--mode", "sample", "--steps", "7")).steps);
+        assertEquals(9, ((BenchCommand) parse("bench", "--mode", "sample", "--sampler-steps", "9")).steps);
+        assertEquals(25, ((BenchCommand) parse("bench", "--mode", "sample")).steps);
+    }
 }

@@ -71,6 +71,51 @@ class DataParallelTest {
         assertTrue(Tensors.relativeError(a.get("x_embedder.proj.weight"), init.get("x_embedder.proj.weight")) > 0);
     }
 
+    /** Rank 0 reads the checkpoint and sends weights, EMA and optimizer state: the resumed run ends where one uninterrupted ends. */
+    @Test
+    void aResumedTwoRankRunMatchesTheUninterruptedOne() throws Exception {
+        Path config = microConfig(), whole = tmp.resolve("whole"), parts = tmp.resolve("parts");
+        List<String> launch = List.of("launch", "--nproc-per-node", "2", "--threads-per-proc", "1", "--");
+        List<String> full = new ArrayList<>(launch);
+        full.addAll(train(config, whole, 4, "ddpm"));
+        Cli.Result a = Cli.run(full.toArray(new String[0]));
+        assertEquals(0, a.exitCode(), a.all());
+        List<String> half = new ArrayList<>(launch);
+        half.addAll(train(config, parts, 4, "ddpm"));
+        half.set(half.indexOf("--steps") + 1, "2");
+        half.set(half.indexOf("--checkpoint-every") + 1, "2");
+        Cli.Result b = Cli.run(half.toArray(new String[0]));
+        assertEquals(0, b.exitCode(), b.all());
+        List<String> rest = new ArrayList<>(launch);
+        rest.addAll(train(config, parts, 4, "ddpm"));
+        rest.add("--resume");
+        Cli.Result c = Cli.run(rest.toArray(new String[0]));
+        assertEquals(0, c.exitCode(), c.all());
+        assertTrue(c.all().contains("resuming from"), c.all());
+        for (String part : List.of("model", "ema")) {
+            Map<String, Tensor> x = TorchCheckpoint.readStateDict(whole.resolve("checkpoints/step_0000004.pt"), part);
+            Map<String, Tensor> y = TorchCheckpoint.readStateDict(parts.resolve("checkpoints/step_0000004.pt"), part);
+            for (String k : x.keySet()) assertTrue(Tensors.relativeError(y.get(k), x.get(k)) <= 1e-6, part + " " + k);
+        }
+    }
+
+    /** Every rank evaluates (so none waits on rank 0 past the collectives' timeout); only rank 0 writes and logs. */
+    @Test
+    void evaluationDuringATwoRankRun() throws Exception {
+        Path config = microConfig(), run = tmp.resolve("evaluated");
+        Path runConfig = tmp.resolve("run.json");
+        Files.writeString(runConfig, "{\"model\": " + Files.readString(config) + ", \"data\": \"synthetic:4\", \"resolution\": 16, \"eval\": {\"every\": 2, \"per_class\": 2, \"sampler\": \"ddim\","
+                + " \"steps\": 2, \"judge_epochs\": 1, \"judge_samples\": 256}}");
+        List<String> cmd = new ArrayList<>(List.of("launch", "--nproc-per-node", "2", "--threads-per-proc", "1", "--"));
+        cmd.addAll(train(runConfig, run, 4, "ddpm"));
+        Cli.Result r = Cli.run(cmd.toArray(new String[0]));
+        assertEquals(0, r.exitCode(), r.all());
+        long evals = Files.readAllLines(run.resolve("log.jsonl")).stream().filter(l -> l.contains("\"event\":\"eval\"")).count();
+        assertEquals(2, evals, "steps 2 and 4, logged once");
+        assertTrue(Files.isRegularFile(run.resolve("checkpoints/best.pt")));
+        assertEquals(1, r.all().lines().filter(l -> l.contains("evaluation at step 4")).count(), "reported by rank 0 only: " + r.all());
+    }
+
     @Test
     void mismatchedConfigsAndBadEnvironmentsFailClearly() throws Exception {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,

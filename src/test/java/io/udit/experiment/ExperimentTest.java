@@ -124,6 +124,36 @@ class ExperimentTest {
         return out;
     }
 
+    /** A sweep scores the finished runs again at other sampler step counts; a second sweep reuses its points. */
+    @Test
+    void sweepScoresFinishedRunsAtSeveralStepCounts() throws Exception {
+        assertEquals(0, fullRun.exitCode(), fullRun.all());
+        Cli.Result r = Cli.run("experiment", "sweep", MICRO.toString(), "--out", full.toString(), "--arm", "udit", "--sampler-steps", "2,3");
+        assertEquals(0, r.exitCode(), r.all());
+        for (long seed : List.of(0L, 1L)) {
+            for (int steps : List.of(2, 3)) {
+                Path rec = full.resolve(String.format("sweeps/udit/heun2/seed-%d/steps_%05d.json", seed, steps));
+                Map<String, Object> m = Json.parseObject(Files.readString(rec));
+                assertEquals(4L, ((Number) m.get("training_step")).longValue());
+                assertTrue(Files.isRegularFile(full.resolve(String.format("sweeps/udit/heun2/seed-%d/steps_%d/grid_step_0000004.png", seed, steps))));
+            }
+        }
+        assertTrue(r.out().contains("| udit | heun2 | 3 |") && r.out().contains("| 2 |"), r.out());
+        // the step count the arm was evaluated with gives the evaluation's own figures
+        Cli.Result own = Cli.run("experiment", "sweep", MICRO.toString(), "--out", full.toString(), "--arm", "udit", "--sampler-steps", "3", "--only", "0");
+        assertEquals(0, own.exitCode(), own.all());
+        double evaluated = EvalRecord.readAll(full.resolve("runs/udit/seed-0")).get(1).metrics().get("frechet_distance");
+        Map<String, Object> swept = Json.parseObject(Files.readString(full.resolve("sweeps/udit/heun2/seed-0/steps_00003.json")));
+        @SuppressWarnings("unchecked")
+        double fd = ((Number) ((Map<String, Object>) swept.get("metrics")).get("frechet_distance")).doubleValue();
+        assertEquals(evaluated, fd, 1e-6 * Math.max(1, evaluated));
+        Cli.Result again = Cli.run("experiment", "sweep", MICRO.toString(), "--out", full.toString(), "--arm", "udit", "--sampler-steps", "2,3");
+        assertEquals(r.out(), again.out(), "the same points, read back");
+        Cli.Result unfinished = Cli.run("experiment", "sweep", MICRO.toString(), "--out", tmp.resolve("nothing-here").toString(), "--arm", "udit",
+                "--sampler-steps", "2");
+        assertEquals(2, unfinished.exitCode(), unfinished.all());
+    }
+
     @Test
     void inceptionWeightsAddFidSfidIsPrecisionRecall() throws Exception {
         Path weights = tmp.resolve("fid-formula.pth");

@@ -42,12 +42,14 @@ class ComplexityTest {
 
     @Test
     void analyticParameterCountsEqualTheBuiltModels() {
-        UDiTConfig tiny = UDiTConfig.named(32, 2).withInputSize(16).withNumClasses(10).withDepth(List.of(1, 1, 2, 1, 1));
+        UDiTConfig tiny = UDiTConfig.named(32, 2).toBuilder().inputSize(16).numClasses(10).depth(List.of(1, 1, 2, 1, 1)).build();
         List<ModelConfig> configs = List.of(
                 ModelConfigs.named("U-DiT-S"),
                 tiny,
-                tiny.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.PLAIN, UDiTConfig.PositionType.NONE, 0, false, List.of(1, 1, 1, 1, 1)),
-                tiny.withComponents(UDiTConfig.FfnType.DWCONV, UDiTConfig.AttentionType.COSINE, UDiTConfig.PositionType.ROPE2D, 3, false, List.of(2, 2, 2, 2, 2)),
+                tiny.toBuilder().ffn(UDiTConfig.FfnType.BASIC).attention(UDiTConfig.AttentionType.PLAIN)
+                        .position(UDiTConfig.PositionType.NONE).downsampler(0, false).downFactor(List.of(1, 1, 1, 1, 1)).build(),
+                tiny.toBuilder().ffn(UDiTConfig.FfnType.DWCONV).attention(UDiTConfig.AttentionType.COSINE)
+                        .position(UDiTConfig.PositionType.ROPE2D).downsampler(3, false).downFactor(List.of(2, 2, 2, 2, 2)).build(),
                 tiny.withClassDropoutProb(0).withLearnSigma(false),
                 ModelConfigs.named("DiT-S/8"),
                 ModelConfigs.named("DiT-S/4").withNumClasses(10).withInputSize(16));

@@ -51,9 +51,9 @@ class ModelVariantsTest {
         UDiTConfig folded = (UDiTConfig) ModelConfigs.fromMap(map);
         assertEquals(2, folded.pixelUnshuffle());
         assertEquals(folded, ModelConfigs.fromMap(folded.toMap()), "pixel_unshuffle survives the config round trip");
-        assertFalse(folded.withPixelUnshuffle(1).toMap().containsKey("pixel_unshuffle"), "reference configs stay as they were");
+        assertFalse(folded.toBuilder().pixelUnshuffle(1).build().toMap().containsKey("pixel_unshuffle"), "reference configs stay as they were");
         // the same weights as a plain U-DiT on 12 x 8 x 8 inputs (same seed, same parameter shapes, same keys)
-        UDiTConfig grid = folded.withPixelUnshuffle(1).withInputSize(8).withInChannels(12);
+        UDiTConfig grid = folded.toBuilder().pixelUnshuffle(1).inputSize(8).inChannels(12).build();
         UDiT a = new UDiT(folded, 3), b = new UDiT(grid, 3);
         assertEquals(b.stateDict().keySet(), a.stateDict().keySet());
         b.loadStateDict(a.stateDict());
@@ -73,8 +73,8 @@ class ModelVariantsTest {
             assertTrue(out.abs().max().item_double() > 1e-3, "the output is not trivially zero");
         }
         assertEquals(Complexity.of(grid).gmacsFolded(), Complexity.of(folded).gmacsFolded(), 1e-12);
-        assertTrue(Complexity.of(folded).gmacsFolded() < Complexity.of(folded.withPixelUnshuffle(1)).gmacsFolded() / 3);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> folded.withPixelUnshuffle(8));
+        assertTrue(Complexity.of(folded).gmacsFolded() < Complexity.of(folded.toBuilder().pixelUnshuffle(1).build()).gmacsFolded() / 3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> folded.toBuilder().pixelUnshuffle(8).build());
         assertTrue(e.getMessage().contains("multiple of 4 x pixel_unshuffle"), e.getMessage());
     }
 
@@ -101,17 +101,25 @@ class ModelVariantsTest {
 
     /** The paper's component ladder, from DiT-UNet to the full U-DiT, all on a small model. */
     static List<UDiTConfig> ladder() {
-        UDiTConfig base = UDiTConfig.named(32, 2).withInputSize(16).withNumClasses(10).withDepth(List.of(1, 1, 1, 1, 1));
+        UDiTConfig base = UDiTConfig.named(32, 2).toBuilder().inputSize(16).numClasses(10).depth(List.of(1, 1, 1, 1, 1)).build();
         List<Integer> full = List.of(1, 1, 1, 1, 1), down = List.of(2, 2, 2, 2, 2);
         return List.of(
-                base.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.PLAIN, UDiTConfig.PositionType.NONE, 0, false, full),
-                base.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.PLAIN, UDiTConfig.PositionType.NONE, 0, false, down),
-                base.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.PLAIN, UDiTConfig.PositionType.NONE, 5, false, down),
-                base.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.PLAIN, UDiTConfig.PositionType.NONE, 5, true, down),
-                base.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.COSINE, UDiTConfig.PositionType.NONE, 5, true, down),
-                base.withComponents(UDiTConfig.FfnType.BASIC, UDiTConfig.AttentionType.COSINE, UDiTConfig.PositionType.ROPE2D, 5, true, down),
-                base.withComponents(UDiTConfig.FfnType.DWCONV, UDiTConfig.AttentionType.COSINE, UDiTConfig.PositionType.ROPE2D, 5, true, down),
-                base.withComponents(UDiTConfig.FfnType.REP, UDiTConfig.AttentionType.COSINE, UDiTConfig.PositionType.ROPE2D, 3, true, down));
+                base.toBuilder().ffn(UDiTConfig.FfnType.BASIC).attention(UDiTConfig.AttentionType.PLAIN)
+                        .position(UDiTConfig.PositionType.NONE).downsampler(0, false).downFactor(full).build(),
+                base.toBuilder().ffn(UDiTConfig.FfnType.BASIC).attention(UDiTConfig.AttentionType.PLAIN)
+                        .position(UDiTConfig.PositionType.NONE).downsampler(0, false).downFactor(down).build(),
+                base.toBuilder().ffn(UDiTConfig.FfnType.BASIC).attention(UDiTConfig.AttentionType.PLAIN)
+                        .position(UDiTConfig.PositionType.NONE).downsampler(5, false).downFactor(down).build(),
+                base.toBuilder().ffn(UDiTConfig.FfnType.BASIC).attention(UDiTConfig.AttentionType.PLAIN)
+                        .position(UDiTConfig.PositionType.NONE).downsampler(5, true).downFactor(down).build(),
+                base.toBuilder().ffn(UDiTConfig.FfnType.BASIC).attention(UDiTConfig.AttentionType.COSINE)
+                        .position(UDiTConfig.PositionType.NONE).downsampler(5, true).downFactor(down).build(),
+                base.toBuilder().ffn(UDiTConfig.FfnType.BASIC).attention(UDiTConfig.AttentionType.COSINE)
+                        .position(UDiTConfig.PositionType.ROPE2D).downsampler(5, true).downFactor(down).build(),
+                base.toBuilder().ffn(UDiTConfig.FfnType.DWCONV).attention(UDiTConfig.AttentionType.COSINE)
+                        .position(UDiTConfig.PositionType.ROPE2D).downsampler(5, true).downFactor(down).build(),
+                base.toBuilder().ffn(UDiTConfig.FfnType.REP).attention(UDiTConfig.AttentionType.COSINE)
+                        .position(UDiTConfig.PositionType.ROPE2D).downsampler(3, true).downFactor(down).build());
     }
 
     @Test
@@ -155,7 +163,7 @@ class ModelVariantsTest {
         UDiTConfig s = UDiTConfig.named(96, 4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.withInputSize(30));
         assertTrue(e.getMessage().contains("input_size"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> s.withHidden(96, 5));
+        e = assertThrows(IllegalArgumentException.class, () -> s.toBuilder().hidden(96, 5).build());
         assertTrue(e.getMessage().contains("num_heads"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> ModelConfigs.fromMap(Map.of("model", "U-DiT-S", "downsampler", "avgpool")));
         assertTrue(e.getMessage().contains("downsampler"), e.getMessage());
