@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
         description = "Compare models (arms) under one recipe over several seeds: train, evaluate at fractions of training, report.",
         footer = {"", "Examples:", "  udit experiment run experiments/paper-claim.json --out runs/paper-claim --jobs 2",
                 "  udit experiment report runs/paper-claim",
-                "  udit experiment sweep experiments/flow-vs-ddpm.json --out runs/flow-vs-ddpm --arm flow --sampler-steps 4,7,13,25"},
+                "  udit experiment sweep experiments/flow-vs-ddpm.json --out runs/fvd --arm flow \\",
+                "        --sampler-steps 4,7,13"},
         subcommands = {ExperimentCommand.Run.class, ExperimentCommand.Report.class, ExperimentCommand.Sweep.class})
 public final class ExperimentCommand implements Runnable {
     @Override
@@ -156,8 +157,10 @@ public final class ExperimentCommand implements Runnable {
             description = {"Score an arm's finished runs again at several sampler step counts (the evaluation's labels and noise,",
                     "every seed): how many steps its sampler needs. Points are written to DIR/sweeps/ARM/SAMPLER/ and skipped when there."},
             footer = {"", "Examples:",
-                    "  udit experiment sweep experiments/flow-vs-ddpm.json --out runs/flow-vs-ddpm --arm flow --sampler-steps 4,7,13,25",
-                    "  udit experiment sweep experiments/flow-vs-ddpm.json --out runs/flow-vs-ddpm --arm ddpm --sampler ddim --sampler-steps 10,25,50"})
+                    "  udit experiment sweep experiments/flow-vs-ddpm.json --out runs/fvd --arm flow \\",
+                    "        --sampler-steps 4,7,13",
+                    "  udit experiment sweep experiments/flow-vs-ddpm.json --out runs/fvd --arm ddpm \\",
+                    "        --sampler ddim --sampler-steps 10,25,50"})
     static final class Sweep implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "FILE", description = "The experiment file the folder was run from.")
         Path file;
