@@ -25,6 +25,14 @@ public final class Seeds {
         return mix(h ^ (value * 0xC2B2AE3D27D4EB4FL + 0x165667B19E3779F9L));
     }
 
+    /**
+     * A per-item seed for streams outside the data loader (the VAE encoder's posterior noise and random flips):
+     * {@link #mix(long, long, long)}, non-negative.
+     */
+    public static long item(long seed, long tag, long index) {
+        return mix(seed, tag, index) & Long.MAX_VALUE;
+    }
+
     /** The trainer's draws (timesteps, noise, label drop) at optimizer step {@code step}, micro-batch {@code micro}. */
     public static long trainingStep(long seed, long step, long micro) {
         return fold(seed * GOLDEN + step * 0xBF58476D1CE4E5B9L + micro * 0x94D049BB133111EBL, 31, 0xD6E8FEB86659FD93L);

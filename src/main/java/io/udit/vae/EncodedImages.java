@@ -60,7 +60,7 @@ public final class EncodedImages implements Dataset {
     public int read(int index, float[] dst, SplittableRandom rng) {
         float[] img = buffer.get();
         int label = images.read(index, img, rng);
-        long seed = rng != null ? rng.nextLong() & Long.MAX_VALUE : FeatureExtraction.mix(0, 0x4E4F4953L, index);
+        long seed = rng != null ? rng.nextLong() & Long.MAX_VALUE : io.udit.data.Seeds.item(0, 0x4E4F4953L, index);
         int r = images.resolution();
         try (PointerScope s = new PointerScope()) {
             Tensor x = Tensors.floats(img, 1, images.channels(), r, r);

@@ -1,5 +1,7 @@
 package io.udit.vae;
 
+import io.udit.data.Seeds;
+
 import io.udit.data.ImageFolder;
 import io.udit.engine.Tensors;
 import io.udit.io.AtomicFiles;
@@ -90,7 +92,7 @@ public final class FeatureExtraction {
         int n = images.size();
         List<Entry> entries = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            boolean flip = o.flip() == Flip.RANDOM && new SplittableRandom(mix(o.seed(), 0x464C4950L, i)).nextDouble() < 0.5;
+            boolean flip = o.flip() == Flip.RANDOM && new SplittableRandom(Seeds.item(o.seed(), 0x464C4950L, i)).nextDouble() < 0.5;
             entries.add(new Entry(i, flip, i + ".npy"));
         }
         if (o.flip() == Flip.BOTH) for (int i = 0; i < n; i++) entries.add(new Entry(i, true, (n + i) + ".npy"));
@@ -131,7 +133,7 @@ public final class FeatureExtraction {
                 float[] pixels = join(next);
                 next = b + 1 < batches.size() ? load(pool, images, batches.get(b + 1), plane, r) : null;
                 long[] seeds = new long[batch.size()];
-                for (int k = 0; k < seeds.length; k++) seeds[k] = mix(o.seed(), 0x4E4F4953L, Long.parseLong(batch.get(k).name().replace(".npy", "")));
+                for (int k = 0; k < seeds.length; k++) seeds[k] = Seeds.item(o.seed(), 0x4E4F4953L, Long.parseLong(batch.get(k).name().replace(".npy", "")));
                 try (PointerScope scope = new PointerScope()) {
                     Tensor x = Tensors.floats(pixels, batch.size(), 3, r, r);
                     Tensor z = vae.encode(x, seeds);
@@ -262,18 +264,5 @@ public final class FeatureExtraction {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".*.tmp")) {
             for (Path p : ds) Files.deleteIfExists(p);
         }
-    }
-
-    /** SplitMix64-style mixing of (seed, tag, value). */
-    static long mix(long seed, long tag, long value) {
-        long h = fmix(seed + 0x9E3779B97F4A7C15L);
-        h = fmix(h ^ (tag * 0xD1B54A32D192ED03L + 0x632BE59BD9B4E019L));
-        return fmix(h ^ (value * 0xC2B2AE3D27D4EB4FL + 0x165667B19E3779F9L)) & Long.MAX_VALUE;
-    }
-
-    private static long fmix(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
     }
 }
