@@ -35,13 +35,14 @@ public final class ExperimentPlots {
         double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY, ymin = Double.POSITIVE_INFINITY, ymax = Double.NEGATIVE_INFINITY;
         for (Band b : bands) {
             for (int i = 0; i < b.x().length; i++) {
-                if (!Double.isFinite(b.mean()[i])) continue;
+                if (!Double.isFinite(b.mean()[i]) || !Double.isFinite(b.x()[i])) continue;
                 xmin = Math.min(xmin, b.x()[i]);
                 xmax = Math.max(xmax, b.x()[i]);
                 ymin = Math.min(ymin, b.mean()[i] - b.std()[i]);
                 ymax = Math.max(ymax, b.mean()[i] + b.std()[i]);
             }
         }
+        if (!Double.isFinite(xmin)) { xmin = 0; xmax = 1; ymin = 0; ymax = 1; } // nothing measured yet
         xmin = Math.min(xmin, 0);
         boolean nonNegative = bands.stream().allMatch(b -> java.util.Arrays.stream(b.mean()).allMatch(v -> !Double.isFinite(v) || v >= 0));
         if (nonNegative) ymin = Math.max(0, ymin);
@@ -51,15 +52,15 @@ public final class ExperimentPlots {
             Band b = bands.get(k);
             Color col = COLORS[k % COLORS.length];
             Polygon band = new Polygon();
-            for (int i = 0; i < b.x().length; i++) if (Double.isFinite(b.mean()[i])) band.addPoint(c.px(b.x()[i]), c.py(b.mean()[i] + b.std()[i]));
-            for (int i = b.x().length - 1; i >= 0; i--) if (Double.isFinite(b.mean()[i])) band.addPoint(c.px(b.x()[i]), c.py(b.mean()[i] - b.std()[i]));
+            for (int i = 0; i < b.x().length; i++) if (shown(b, i)) band.addPoint(c.px(b.x()[i]), c.py(b.mean()[i] + b.std()[i]));
+            for (int i = b.x().length - 1; i >= 0; i--) if (shown(b, i)) band.addPoint(c.px(b.x()[i]), c.py(b.mean()[i] - b.std()[i]));
             c.g.setColor(new Color(col.getRed(), col.getGreen(), col.getBlue(), 50));
             c.g.fillPolygon(band);
             c.g.setColor(col);
             c.g.setStroke(new BasicStroke(2.2f));
             int px = -1, py = -1;
             for (int i = 0; i < b.x().length; i++) {
-                if (!Double.isFinite(b.mean()[i])) continue;
+                if (!shown(b, i)) continue;
                 int x = c.px(b.x()[i]), y = c.py(b.mean()[i]);
                 if (px >= 0) c.g.drawLine(px, py, x, y);
                 c.g.fillOval(x - 3, y - 3, 7, 7);
@@ -70,6 +71,11 @@ public final class ExperimentPlots {
             c.legend(k, b.name(), col);
         }
         return c.png();
+    }
+
+    /** A point is drawn when both its x (e.g. an uncalibrated arm's wall time) and its mean are known. */
+    private static boolean shown(Band b, int i) {
+        return Double.isFinite(b.x()[i]) && Double.isFinite(b.mean()[i]);
     }
 
     public static byte[] bars(String title, String yLabel, List<Bar> bars) throws IOException {

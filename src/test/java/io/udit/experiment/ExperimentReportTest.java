@@ -60,6 +60,18 @@ class ExperimentReportTest {
         return ((Number) o).doubleValue();
     }
 
+    /** An arm without a calibration has no wall time: its points are left out of that plot, which still draws. */
+    @Test
+    void plotsLeaveOutPointsWithoutAnX() throws Exception {
+        byte[] png = ExperimentPlots.bands("t", "minutes", "FD", List.of(
+                new ExperimentPlots.Band("calibrated", new double[] {1, 2}, new double[] {5, 3}, new double[] {1, 1}),
+                new ExperimentPlots.Band("not calibrated", new double[] {Double.NaN, Double.NaN}, new double[] {6, 4}, new double[] {1, 1})));
+        assertTrue(png.length > 100);
+        byte[] empty = ExperimentPlots.bands("t", "minutes", "FD", List.of(
+                new ExperimentPlots.Band("nothing yet", new double[] {Double.NaN}, new double[] {Double.NaN}, new double[] {0})));
+        assertTrue(empty.length > 100);
+    }
+
     @Test
     void meansAndDeviationsOverSeedsWithPerSeedValues() {
         assertEquals(1.2, d(finalFd("a").get("mean")), 1e-12);
