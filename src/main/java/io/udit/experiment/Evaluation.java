@@ -1,6 +1,5 @@
 package io.udit.experiment;
 
-import io.udit.diffusion.ClassifierFreeGuidance;
 import io.udit.eval.ClassifierMetrics;
 import io.udit.sample.SampleRequest;
 import io.udit.train.ConfigKeys;
