@@ -9,12 +9,10 @@ import io.udit.model.Form;
 import io.udit.model.ModelConfig;
 import io.udit.sample.SampleRequest;
 import io.udit.sample.Sampling;
+import io.udit.train.FusedAdamW;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.AdamW;
-import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 import java.util.ArrayList;
@@ -71,13 +69,14 @@ public final class Benchmark {
                 model.setActivationCheckpointing(s.checkpointActivations());
                 // forward + backward ~ 3x the forward MACs (each weight gradient and input gradient costs one forward)
                 macsPerImage = 3.0 * (cx.macsTrain() + cx.elementwise());
-                AdamW opt = new AdamW(new TensorVector(model.trainableParameters().toArray(new Tensor[0])), new AdamWOptions(1e-4));
+                // the trainer's optimizer with the run defaults (lr 1e-4, betas 0.9/0.999, no weight decay)
+                FusedAdamW opt = new FusedAdamW(model.trainableParameters(), 1e-4, 0.9, 0.999, 0);
                 GaussianDiffusion diffusion = GaussianDiffusion.create("");
                 Tensor noise = torch.randn(shape);
                 op = () -> {
                     try (PointerScope scope = new PointerScope()) {
                         long t0 = System.nanoTime();
-                        opt.zero_grad();
+                        opt.zeroGrad();
                         Tensor loss = diffusion.trainingLosses(model::forward, x, t, y, noise).loss().mean();
                         long t1 = System.nanoTime();
                         loss.backward();

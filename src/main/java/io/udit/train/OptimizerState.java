@@ -5,7 +5,6 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.ArchiveWriter;
 import org.bytedeco.pytorch.InputArchive;
-import org.bytedeco.pytorch.Optimizer;
 import org.bytedeco.pytorch.OutputArchive;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -13,7 +12,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import java.io.IOException;
 
 /**
- * libtorch's serialised optimizer state as a 1-D uint8 tensor, made and read in memory. libtorch's archive writer
+ * The optimizer state in libtorch's serialised form (torch::optim::AdamW's archive layout) as a 1-D uint8 tensor,
+ * made and read in memory. libtorch's archive writer
  * never touches a file here: a failed file write inside it (a full disk) throws from a destructor and aborts the JVM,
  * so the bytes go to native memory and the checkpoint writer puts them on disk from Java, where a failed write is an
  * ordinary IOException. The state never passes through the Java heap (1.6 GB of Adam moments for U-DiT-B).
@@ -22,7 +22,7 @@ final class OptimizerState {
     private OptimizerState() {}
 
     /** Serialises the optimizer's state: a counting pass sizes the tensor, a second pass fills it. */
-    static Tensor serialize(Optimizer optimizer) throws IOException {
+    static Tensor serialize(FusedAdamW optimizer) throws IOException {
         OutputArchive archive = new OutputArchive();
         optimizer.save(archive);
         Sink counter = new Sink(null, 0);
@@ -37,7 +37,7 @@ final class OptimizerState {
     }
 
     /** Restores the state written by {@link #serialize}; a RuntimeException when the bytes are not such a state. */
-    static void load(Optimizer optimizer, Tensor state) {
+    static void load(FusedAdamW optimizer, Tensor state) {
         Tensor t = state.contiguous();
         InputArchive archive = new InputArchive();
         archive.load_from(new BytePointer(t.data_ptr()), t.nbytes());

@@ -20,8 +20,6 @@ import io.udit.report.tensorboard.TensorBoardWriter;
 import io.udit.sample.Previews;
 import io.udit.sample.SampleRequest;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.AdamW;
-import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -199,7 +197,7 @@ public final class Trainer {
         final Ema ema;
         final List<Tensor> params;
         final TensorVector paramVector;
-        final AdamW optimizer;
+        final FusedAdamW optimizer;
 
         State(RunConfig config, ProcessGroup group) {
             model = config.model().build(config.seed());
@@ -212,11 +210,8 @@ public final class Trainer {
                 }
             }
             ema = new Ema(model);
-            AdamWOptions opts = new AdamWOptions(config.lr());
-            setBetas(opts, config.beta1(), config.beta2());
-            opts.weight_decay().put(config.weightDecay());
             paramVector = new TensorVector(params.toArray(new Tensor[0]));
-            optimizer = new AdamW(paramVector, opts);
+            optimizer = new FusedAdamW(params, config.lr(), config.beta1(), config.beta2(), config.weightDecay());
         }
     }
 
@@ -317,8 +312,8 @@ public final class Trainer {
                 double gradNorm;
                 boolean stopHere;
                 try (PointerScope scope = new PointerScope()) {
-                    setLearningRate(st.optimizer, lr);
-                    st.optimizer.zero_grad();
+                    st.optimizer.setLearningRate(lr);
+                    st.optimizer.zeroGrad();
                     sums = accumulateGradients(st.model, loader, xShape, step, micro, accum, rank, world);
                     stopHere = stopRequested || System.nanoTime() >= deadlineNanos;
                     if (group != null) {
@@ -612,22 +607,6 @@ public final class Trainer {
         }
         Tensor yd = dropped(y, nullClass, draws.drop().select(0, 0).narrow(0, offset, n));
         return (xt, tt, yy) -> model.forward(xt, tt, yd);
-    }
-
-    /**
-     * AdamWOptions.betas() is a std::tuple<double, double> seen as two doubles, and libstdc++ stores a tuple's
-     * elements in reverse order: writing (beta1, beta2) at indices (0, 1) silently trains with beta1 = 0.999 and
-     * beta2 = 0.9 (very slow learning). Find the layout from the defaults (0.9, 0.999) instead of assuming it.
-     */
-    static void setBetas(AdamWOptions opts, double beta1, double beta2) {
-        AdamWOptions probe = new AdamWOptions();
-        int beta1Index = probe.betas().get(0) == 0.9 ? 0 : 1;
-        opts.betas().put(beta1Index, beta1).put(1 - beta1Index, beta2);
-    }
-
-    private static void setLearningRate(AdamW optimizer, double lr) {
-        var groups = optimizer.param_groups();
-        for (long i = 0; i < groups.size(); i++) groups.get(i).options().set_lr(lr);
     }
 
     private static Tensor dropped(Tensor y, long nullClass, Tensor mask) {

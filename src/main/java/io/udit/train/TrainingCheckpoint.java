@@ -4,7 +4,6 @@ import io.udit.io.CheckpointFormatException;
 import io.udit.io.TorchCheckpoint;
 import io.udit.io.TorchCheckpointWriter;
 import io.udit.model.Backbone;
-import org.bytedeco.pytorch.Optimizer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -36,7 +35,7 @@ public final class TrainingCheckpoint {
         return dir.resolve(String.format("step_%07d.pt", step));
     }
 
-    public static void save(Path file, long step, Backbone model, Backbone ema, Optimizer optimizer,
+    public static void save(Path file, long step, Backbone model, Backbone ema, FusedAdamW optimizer,
                             Map<String, Object> args) throws IOException {
         Map<String, Object> tree = new LinkedHashMap<>();
         Map<String, Tensor> m = model.stateDictOnCpu(), e = ema.stateDictOnCpu();
@@ -57,7 +56,7 @@ public final class TrainingCheckpoint {
      * {@link Backbone.StateDictMismatchException}; any other IOException is a failure to read, not a verdict on the file.
      */
     @SuppressWarnings("unchecked")
-    public static Loaded load(Path file, Backbone model, Backbone ema, Optimizer optimizer) throws IOException {
+    public static Loaded load(Path file, Backbone model, Backbone ema, FusedAdamW optimizer) throws IOException {
         Object tree = TorchCheckpoint.read(file);
         if (!(tree instanceof Map<?, ?> map) || !map.containsKey("model") || !map.containsKey("ema")) {
             throw CheckpointFormatException.of(file, "not a training checkpoint (needs 'model' and 'ema')");

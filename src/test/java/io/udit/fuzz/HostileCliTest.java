@@ -12,10 +12,8 @@ import io.udit.testing.Cli;
 import io.udit.testing.Pk;
 import io.udit.io.Json;
 import io.udit.train.TrainingCheckpoint;
-import org.bytedeco.pytorch.AdamW;
-import org.bytedeco.pytorch.AdamWOptions;
+import io.udit.train.FusedAdamW;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,7 +91,7 @@ class HostileCliTest {
     static Path trainingCheckpoint(String name, boolean corrupt) throws Exception {
         ModelConfig c = ModelConfigs.fromMap(Json.parseObject(MICRO));
         Backbone model = c.build(1), ema = c.build(1);
-        AdamW opt = new AdamW(new TensorVector(model.trainableParameters().toArray(new Tensor[0])), new AdamWOptions(1e-3));
+        FusedAdamW opt = new FusedAdamW(model.trainableParameters(), 1e-3, 0.9, 0.999, 0);
         Map<String, Object> args = new LinkedHashMap<>();
         args.put("model", new LinkedHashMap<>(c.toMap()));
         Path f = tmp.resolve(name);
