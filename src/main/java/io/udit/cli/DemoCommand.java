@@ -153,29 +153,18 @@ public final class DemoCommand implements Callable<Integer> {
         ModelConfig model = loadConfig(fashion ? "fashion-mnist" : "synthetic");
         double budget = minutes != null ? minutes : fashion ? 20 : 12; // synthetic: ~13 minutes in all; fashion-mnist: ~23
         Path dir = (out != null ? out : RunDirs.defaultFor(model, fashion ? "fashion-mnist" : "synthetic")).toAbsolutePath();
-        // training runs as a data-parallel job of `procs` single-thread processes (this one is rank 0): the demo's
-        // tiny model cannot use two threads in one process, two processes use both cores
+        // training runs as a data-parallel job of `procs` single-thread processes: the demo's tiny model cannot use two
+        // threads in one process, two processes use both cores
         DistEnv env = Distributed.environment(DistEnv.DEFAULT_TIMEOUT_MILLIS);
         boolean main = env.isMain();
         if (main) {
             Files.createDirectories(dir);
             adaptThreadsToContention();
         }
-        List<Process> workers = new ArrayList<>();
         if (!env.isDistributed()) {
             int n = procs != null ? procs : defaultProcs();
             if (n < 1 || n > batch || batch % n != 0) throw new UserError("--nproc-per-node must divide the batch of " + batch + ", got " + n);
-            if (n > 1) {
-                int port = LocalRanks.freePort();
-                List<String> cmd = spec.commandLine().getParseResult().originalArgs(); // "demo" and its arguments
-                for (int rank = 1; rank < n; rank++) {
-                    Process p = LocalRanks.start(rank, n, "127.0.0.1", port, torch.get_num_threads(), cmd);
-                    workers.add(p);
-                    LocalRanks.relay(p, "[rank " + rank + "] ", System.err);
-                }
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> workers.forEach(Process::destroy)));
-                env = new DistEnv(0, n, 0, "127.0.0.1", port, DistEnv.DEFAULT_TIMEOUT_MILLIS);
-            }
+            if (n > 1) return runRanks(n, dir);
         }
 
         Complexity cx = Complexity.of(model);
@@ -213,10 +202,10 @@ public final class DemoCommand implements Callable<Integer> {
             sampleSeconds = (System.nanoTime() - tSample) / 1e9;
         }
         if (!main) return 0; // the other ranks only train and sample
-        for (Process p : workers) {
-            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly();
+        if (env.isDistributed()) {
+            // the other ranks end with the sampling: the cores of this machine's ranks are free for the metrics
+            torch.set_num_threads(Math.min(env.worldSize(), Runtime.getRuntime().availableProcessors()));
         }
-        if (!workers.isEmpty()) torch.set_num_threads(env.worldSize()); // the cores the workers used are free again
         int trainProcs = env.worldSize();
 
         System.err.println("classifier for the metrics (trained once, then cached):");
@@ -285,6 +274,48 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** On a busy machine two OpenMP threads collapse (barriers wait on descheduled threads): use one. */
+    /**
+     * Runs the demo as a local job of n child processes and returns rank 0's exit code. Rank 0 is a child too, so that
+     * Gloo's connection report, which libtorch writes to the native stdout of every rank, can be filtered out of its
+     * output: its stdout is relayed line by line without the report, its stderr (progress bars, messages) byte for
+     * byte; the other ranks' output is relayed with a "[rank R]" prefix.
+     */
+    private int runRanks(int n, Path dir) throws Exception {
+        int port = LocalRanks.freePort();
+        List<String> cmd = new ArrayList<>();
+        List<String> original = spec.commandLine().getParseResult().originalArgs(); // "demo" and its arguments
+        for (int i = 0; i < original.size(); i++) {
+            String a = original.get(i);
+            if (a.equals("--run-dir") || a.equals("--out")) {
+                i++; // the folder is passed below, resolved once (a default name has a timestamp)
+            } else if (!a.startsWith("--run-dir=") && !a.startsWith("--out=")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("--run-dir");
+        cmd.add(dir.toString());
+        List<Process> ranks = new ArrayList<>();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> ranks.forEach(Process::destroy)));
+        List<Thread> relays = new ArrayList<>();
+        for (int rank = 0; rank < n; rank++) {
+            Process p = LocalRanks.start(rank, n, "127.0.0.1", port, torch.get_num_threads(), cmd, rank == 0);
+            ranks.add(p);
+            if (rank == 0) {
+                relays.add(LocalRanks.relay(p, "", System.out));
+                relays.add(LocalRanks.copy(p.getErrorStream(), System.err));
+            } else {
+                relays.add(LocalRanks.relay(p, "[rank " + rank + "] ", System.err));
+            }
+        }
+        int code = ranks.get(0).waitFor();
+        for (int rank = 1; rank < n; rank++) {
+            // the other ranks end with rank 0 (the same training and sampling); a rank left hanging is stopped
+            if (!ranks.get(rank).waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) ranks.get(rank).destroy();
+        }
+        for (Thread t : relays) t.join(5_000);
+        return code;
+    }
+
     private static void adaptThreadsToContention() throws InterruptedException {
         if (torch.get_num_threads() < 2 || System.getenv("UDIT_THREADS") != null) return;
         CpuUsage cpu = CpuUsage.start();

@@ -17,11 +17,20 @@ final class LocalRanks {
 
     /** Starts one rank of a local job: this JVM's classpath running {@code command} with torchrun's variables set. */
     static Process start(int rank, int nproc, String masterAddr, int port, int threads, List<String> command) throws IOException {
+        return start(rank, nproc, masterAddr, port, threads, command, false);
+    }
+
+    /**
+     * As {@link #start(int, int, String, int, int, List)}; with {@code separateStderr} the rank's stderr stays a
+     * stream of its own (for {@link #copy}), apart from its stdout.
+     */
+    static Process start(int rank, int nproc, String masterAddr, int port, int threads, List<String> command, boolean separateStderr)
+            throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName()));
         cmd.addAll(command);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(!separateStderr);
         var env = pb.environment();
         env.put("RANK", Integer.toString(rank));
         env.put("LOCAL_RANK", Integer.toString(rank));
@@ -50,6 +59,27 @@ final class LocalRanks {
                 // the process is gone
             }
         }, "udit-rank-relay");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Copies a rank's stream byte for byte (progress bars keep their carriage returns). */
+    static Thread copy(java.io.InputStream in, PrintStream out) {
+        Thread t = new Thread(() -> {
+            byte[] buf = new byte[8192];
+            try (in) {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    synchronized (LocalRanks.class) {
+                        out.write(buf, 0, n);
+                        out.flush();
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process is gone
+            }
+        }, "udit-rank-copy");
         t.setDaemon(true);
         t.start();
         return t;
