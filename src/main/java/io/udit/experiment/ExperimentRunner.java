@@ -91,9 +91,12 @@ public final class ExperimentRunner {
         checkRunFolders();
         dir.claim(spec, o.budgetScale());
         prepareEvaluation();
+        List<ExperimentSpec.Arm> uncalibrated = new ArrayList<>();
         for (ExperimentSpec.Arm arm : spec.arms()) {
-            if (spec.seeds().stream().anyMatch(s -> o.selected(arm.name(), s))) calibrate(arm);
+            boolean selected = spec.seeds().stream().anyMatch(s -> o.selected(arm.name(), s));
+            if (selected && !Files.exists(dir.calibrationFile(arm.name()))) uncalibrated.add(arm);
         }
+        calibrate(uncalibrated);
     }
 
     /** The data, the judge (trained or loaded from its cache) and, with Inception weights, the reference batch. */
@@ -234,28 +237,56 @@ public final class ExperimentRunner {
         return Datasets.open(c.data(), opts);
     }
 
+    /** Rounds of calibration: every arm is timed once per round, the rounds one after the other. */
+    static final int CALIBRATION_ROUNDS = 3;
+
     /**
-     * The arm's seconds per training step at the recipe's batch, measured once (the fastest of 5 timed steps, with the
-     * other processes' CPU share recorded); delete {@code arms/ARM.json} and run again to measure it anew.
+     * Each arm's seconds per training step at the recipe's batch, measured once and kept in {@code arms/ARM.json}:
+     * {@link #CALIBRATION_ROUNDS} rounds, in each of which every arm runs 2 warm-up and 5 timed steps, and the fastest
+     * step over all rounds counts (other load only ever adds time). Interleaving the arms spreads a slow phase of the
+     * machine over all of them instead of charging it to the arm that happened to be timed then. Delete
+     * {@code arms/ARM.json} and run again to measure anew.
      */
-    private void calibrate(ExperimentSpec.Arm arm) throws IOException {
-        Path f = dir.calibrationFile(arm.name());
-        if (Files.exists(f)) return;
-        RunConfig c = o.spec().runConfig(arm, o.spec().seeds().get(0), o.budgetScale());
-        log.accept("calibrating " + arm.name() + ": seconds per training step at batch " + c.globalBatch());
-        Map<String, Object> b = Benchmark.run(arm.name(), arm.model(),
-                new Benchmark.Settings(Benchmark.Mode.TRAIN, c.globalBatch(), 2, 5, "ddim", 1, Benchmark.DEFAULT_PEAK_GFLOPS));
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("arm", arm.name());
-        m.put("seconds_per_step", b.get("min_s")); // the least disturbed step: other processes only ever add time
-        m.put("median_seconds_per_step", b.get("median_s"));
-        m.put("batch", c.globalBatch());
-        m.put("times_s", b.get("times_s"));
-        m.put("other_processes_cpu_share", b.get("other_processes_cpu_share"));
-        m.put("quiet_machine", b.get("quiet_machine"));
-        m.put("threads", b.get("threads"));
-        Files.createDirectories(f.getParent());
-        AtomicFiles.write(f, Json.writePretty(m).getBytes(StandardCharsets.UTF_8));
+    private void calibrate(List<ExperimentSpec.Arm> arms) throws IOException {
+        if (arms.isEmpty()) return;
+        log.accept("calibrating " + arms.size() + " arm(s): seconds per training step, " + CALIBRATION_ROUNDS + " interleaved rounds");
+        Map<String, List<Map<String, Object>>> rounds = new LinkedHashMap<>();
+        for (int round = 0; round < CALIBRATION_ROUNDS; round++) {
+            for (ExperimentSpec.Arm arm : arms) {
+                RunConfig c = o.spec().runConfig(arm, o.spec().seeds().get(0), o.budgetScale());
+                rounds.computeIfAbsent(arm.name(), k -> new ArrayList<>()).add(Benchmark.run(arm.name(), arm.model(),
+                        new Benchmark.Settings(Benchmark.Mode.TRAIN, c.globalBatch(), 2, 5, "ddim", 1, Benchmark.DEFAULT_PEAK_GFLOPS)));
+            }
+        }
+        for (ExperimentSpec.Arm arm : arms) {
+            List<Map<String, Object>> bs = rounds.get(arm.name());
+            List<Object> mins = new ArrayList<>(), medians = new ArrayList<>(), times = new ArrayList<>();
+            double best = Double.POSITIVE_INFINITY, other = 0;
+            boolean quiet = true;
+            for (Map<String, Object> b : bs) {
+                double min = ((Number) b.get("min_s")).doubleValue();
+                best = Math.min(best, min);
+                mins.add(b.get("min_s"));
+                medians.add(b.get("median_s"));
+                times.add(b.get("times_s"));
+                other = Math.max(other, ((Number) b.get("other_processes_cpu_share")).doubleValue());
+                quiet &= Boolean.TRUE.equals(b.get("quiet_machine"));
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("arm", arm.name());
+            m.put("seconds_per_step", best);
+            m.put("batch", o.spec().runConfig(arm, o.spec().seeds().get(0), o.budgetScale()).globalBatch());
+            m.put("rounds", CALIBRATION_ROUNDS);
+            m.put("min_seconds_per_round", mins);
+            m.put("median_seconds_per_round", medians);
+            m.put("times_s", times);
+            m.put("other_processes_cpu_share", other); // the busiest round's
+            m.put("quiet_machine", quiet);
+            m.put("threads", bs.get(0).get("threads"));
+            Path f = dir.calibrationFile(arm.name());
+            Files.createDirectories(f.getParent());
+            AtomicFiles.write(f, Json.writePretty(m).getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     private int runOne(ExperimentSpec.Arm arm, long seed) throws IOException {
