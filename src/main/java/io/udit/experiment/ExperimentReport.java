@@ -266,9 +266,11 @@ public final class ExperimentReport {
         double t = r.equalWallSeconds();
         if (Double.isFinite(t)) {
             b.append(String.format(Locale.ROOT, "%n## At equal wall time on this machine (%.1f min of training)%n%n", t / 60));
-            b.append("Wall time is each arm's calibrated seconds per step (measured once per arm, `arms/ARM.json`) times steps,\n"
-                    + "so a busy machine during training does not tilt the comparison; the metric is interpolated linearly\n"
-                    + "between evaluation points (n/a before an arm's first evaluation).\n");
+            b.append("Wall time is each arm's calibrated seconds per step (the fastest step of interleaved calibration rounds,\n"
+                    + "`arms/ARM.json`) times steps, so a busy machine during training does not tilt the comparison; the metric\n"
+                    + "is interpolated linearly between evaluation points (n/a before an arm's first evaluation). Step times\n"
+                    + "of arms within about 15 % of each other are not told apart reliably on a shared machine (see the\n"
+                    + "rounds in `arms/ARM.json`), and the point of equal time moves with the fastest arm's.\n");
             double busiest = r.arms().stream().mapToDouble(a -> a.info().calibrationOtherShare()).filter(Double::isFinite).max().orElse(0);
             if (busiest > 0.1) {
                 b.append(String.format(Locale.ROOT, "**Caution:** other processes used up to %.0f%% of the CPU while the arms were calibrated, so"
