@@ -43,6 +43,10 @@ class MemoryLimitsTest {
         assertTrue(heapMib >= 1024 && heapMib <= 8192, out);
         out = run(tmp.resolve("echo2.log"), List.of("bash", "udit", "info"), java.util.Map.of("UDIT_LAUNCH_ECHO", "1", "UDIT_MAX_MEMORY", "5g"));
         assertTrue(out.contains("maxPhysicalBytes=5120m"), out);
+        // glibc keeps freed memory for the next step (one arena, fixed mmap threshold, no trimming), unless the user says otherwise
+        assertTrue(out.contains("GLIBC_TUNABLES=glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold="), out);
+        out = run(tmp.resolve("echo3.log"), List.of("bash", "udit", "info"), java.util.Map.of("UDIT_LAUNCH_ECHO", "1", "GLIBC_TUNABLES", "glibc.malloc.arena_max=4"));
+        assertTrue(out.contains("GLIBC_TUNABLES=glibc.malloc.arena_max=4 java"), out);
         out = run(tmp.resolve("bad.log"), List.of("bash", "udit", "info"), java.util.Map.of("UDIT_MAX_MEMORY", "lots"));
         assertTrue(out.startsWith("2\n") && out.contains("UDIT_MAX_MEMORY"), out);
     }
