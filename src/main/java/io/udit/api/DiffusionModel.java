@@ -6,6 +6,7 @@ import io.udit.model.ModelConfig;
 import io.udit.report.ImageGrid;
 import io.udit.sample.SampleRequest;
 import io.udit.sample.Sampling;
+import io.udit.transport.Transport;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
@@ -16,9 +17,14 @@ import java.util.List;
 /** A loaded network ready to sample: results come back as Java arrays or images, never as native tensors. */
 public final class DiffusionModel {
     private final Backbone network;
+    private final String noiseSchedule;
+    private final Transport transport;
 
-    DiffusionModel(Backbone network) {
+    /** A network with what its run recorded: the DDPM noise schedule, or the flow-matching transport (else null). */
+    DiffusionModel(Backbone network, String noiseSchedule, Transport transport) {
         this.network = network;
+        this.noiseSchedule = noiseSchedule;
+        this.transport = transport;
     }
 
     public ModelConfig config() {
@@ -31,12 +37,14 @@ public final class DiffusionModel {
     }
 
     /**
-     * A request for one image per label with this API's defaults: DPM-Solver++ with 25 steps, no guidance, seed 0,
-     * x0 clipping, 32 images per batch. Every other setting of {@link SampleRequest.Builder} (guidance scale and
-     * interval, sampler, seed, ...) can be changed before {@code build()}.
+     * A request for one image per label with this API's defaults: the noise schedule (or flow transport) the model was
+     * trained with; DPM-Solver++ with 25 steps for a DDPM model, Heun with 25 grid points for a flow model; no
+     * guidance, seed 0, x0 clipping, 32 images per batch. Every other setting of {@link SampleRequest.Builder}
+     * (guidance scale and interval, sampler, seed, ...) can be changed before {@code build()}.
      */
     public SampleRequest.Builder request(long... labels) {
-        return SampleRequest.builder(labels).sampler("dpm++").steps(25).clip(true).batchSize(32);
+        SampleRequest.Builder b = SampleRequest.builder(labels).steps(25).clip(true).batchSize(32).noiseSchedule(noiseSchedule);
+        return transport != null ? b.sampler("heun2").transport(transport) : b.sampler("dpm++");
     }
 
     /** Samples one image per label of {@code r}; returns N*C*H*W floats (images in about [-1, 1], or latents). */

@@ -29,7 +29,8 @@ public final class Udit {
     /** Loads weights for a given config (needed for bare state dicts); {@code key} "ema" / "model" or null. */
     public static DiffusionModel load(Path weights, ModelConfig config, String key) throws IOException {
         Engine.init();
-        return new DiffusionModel(ModelFiles.load(weights, key, config).model());
+        ModelFiles.Loaded l = ModelFiles.load(weights, key, config);
+        return new DiffusionModel(l.model(), l.noiseSchedule(), l.transport());
     }
 
     /**
