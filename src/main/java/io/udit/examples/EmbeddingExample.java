@@ -25,7 +25,7 @@ import java.util.List;
  */
 public final class EmbeddingExample {
     public static void main(String[] args) throws Exception {
-        long steps = args.length > 0 ? Long.parseLong(args[0]) : 1000;
+        long steps = args.length > 0 ? Long.parseLong(args[0]) : 2000;
         Path runDir = Path.of(args.length > 1 ? args[1] : "runs/embedding-example");
 
         // 1. a model config in the reference's own argument names, and a dataset (4 shape classes, 16x16 RGB)
