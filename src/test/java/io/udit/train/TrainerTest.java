@@ -90,9 +90,15 @@ class TrainerTest {
     @Test
     void timeCooldownLowersTheLearningRateToZeroByTheDeadline() throws Exception {
         RunConfig c = config(1_000_000, 1_000_000);
+        // the budget holds about 12 steps at this machine's current speed (3 s at least), so that a busy machine
+        // still trains past the warm-up before the clock stops it
+        long t0 = System.nanoTime();
+        new Trainer(config(3, 1_000_000), microData(), tmp.resolve("cool-probe"), RunFolder.Start.NEW, null).run();
+        double perStep = (System.nanoTime() - t0) / 1e9 / 3;
+        java.time.Duration budget = java.time.Duration.ofMillis(Math.max(3000, (long) (12_000 * perStep)));
         List<Double> lrs = new java.util.ArrayList<>();
         Trainer.Result r = new Trainer(c, microData(), tmp.resolve("cool"), RunFolder.Start.NEW, s -> lrs.add(s.lr()))
-                .withTimeBudget(java.time.Duration.ofSeconds(3), 1.0).run();
+                .withTimeBudget(budget, 1.0).run();
         assertTrue(r.finalStep() > c.warmupSteps() + 2 && r.finalStep() < c.steps(), "stopped by the clock at step " + r.finalStep());
         for (int i = c.warmupSteps() + 1; i < lrs.size(); i++) {
             assertTrue(lrs.get(i) <= lrs.get(i - 1), "learning rate rose at step " + (i + 1) + ": " + lrs);
