@@ -273,7 +273,6 @@ public final class DemoCommand implements Callable<Integer> {
         return Integer.highestOneBit(Math.min(8, cores));
     }
 
-    /** On a busy machine two OpenMP threads collapse (barriers wait on descheduled threads): use one. */
     /**
      * Runs the demo as a local job of n child processes and returns rank 0's exit code. Rank 0 is a child too, so that
      * Gloo's connection report, which libtorch writes to the native stdout of every rank, can be filtered out of its
@@ -316,6 +315,7 @@ public final class DemoCommand implements Callable<Integer> {
         return code;
     }
 
+    /** On a busy machine two OpenMP threads collapse (barriers wait on descheduled threads): use one. */
     private static void adaptThreadsToContention() throws InterruptedException {
         if (torch.get_num_threads() < 2 || System.getenv("UDIT_THREADS") != null) return;
         CpuUsage cpu = CpuUsage.start();

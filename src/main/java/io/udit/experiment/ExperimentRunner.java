@@ -250,12 +250,13 @@ public final class ExperimentRunner {
     private void calibrate(List<ExperimentSpec.Arm> arms) throws IOException {
         if (arms.isEmpty()) return;
         log.accept("calibrating " + arms.size() + " arm(s): seconds per training step, " + CALIBRATION_ROUNDS + " interleaved rounds");
+        Map<String, Integer> batch = new LinkedHashMap<>();
+        for (ExperimentSpec.Arm arm : arms) batch.put(arm.name(), o.spec().runConfig(arm, o.spec().seeds().get(0), o.budgetScale()).globalBatch());
         Map<String, List<Map<String, Object>>> rounds = new LinkedHashMap<>();
         for (int round = 0; round < CALIBRATION_ROUNDS; round++) {
             for (ExperimentSpec.Arm arm : arms) {
-                RunConfig c = o.spec().runConfig(arm, o.spec().seeds().get(0), o.budgetScale());
                 rounds.computeIfAbsent(arm.name(), k -> new ArrayList<>()).add(Benchmark.run(arm.name(), arm.model(),
-                        new Benchmark.Settings(Benchmark.Mode.TRAIN, c.globalBatch(), 2, 5, "ddim", 1, Benchmark.DEFAULT_PEAK_GFLOPS)));
+                        new Benchmark.Settings(Benchmark.Mode.TRAIN, batch.get(arm.name()), 2, 5, "ddim", 1, Benchmark.DEFAULT_PEAK_GFLOPS)));
             }
         }
         for (ExperimentSpec.Arm arm : arms) {
@@ -275,7 +276,7 @@ public final class ExperimentRunner {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("arm", arm.name());
             m.put("seconds_per_step", best);
-            m.put("batch", o.spec().runConfig(arm, o.spec().seeds().get(0), o.budgetScale()).globalBatch());
+            m.put("batch", batch.get(arm.name()));
             m.put("rounds", CALIBRATION_ROUNDS);
             m.put("min_seconds_per_round", mins);
             m.put("median_seconds_per_round", medians);

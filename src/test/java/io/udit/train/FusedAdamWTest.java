@@ -90,6 +90,26 @@ class FusedAdamWTest {
         return new AdamW(new TensorVector(ps.toArray(new Tensor[0])), o);
     }
 
+    /** One update by each optimizer of its own parameters, with the same loss. */
+    static void step(AdamW plain, List<Tensor> a, FusedAdamW fused, List<Tensor> b, int step) {
+        plain.zero_grad();
+        backward(a, step);
+        plain.step();
+        fused.zeroGrad();
+        backward(b, step);
+        fused.step();
+    }
+
+    /** An optimizer's state written to a file by {@code save} and read back as an archive. */
+    static InputArchive throughFile(java.util.function.Consumer<OutputArchive> save, String name) {
+        OutputArchive out = new OutputArchive();
+        save.accept(out);
+        out.save_to(tmp.resolve(name).toString());
+        InputArchive in = new InputArchive();
+        in.load_from(tmp.resolve(name).toString());
+        return in;
+    }
+
     static double maxRel(List<Tensor> a, List<Tensor> b) {
         double worst = 0;
         for (int i = 0; i < a.size(); i++) {
@@ -103,14 +123,7 @@ class FusedAdamWTest {
         List<Tensor> a = params(), b = params();
         AdamW plain = libtorch(a);
         FusedAdamW fused = new FusedAdamW(b, LR, B1, B2, WD);
-        for (int step = 0; step < 20; step++) {
-            plain.zero_grad();
-            backward(a, step);
-            plain.step();
-            fused.zeroGrad();
-            backward(b, step);
-            fused.step();
-        }
+        for (int step = 0; step < 20; step++) step(plain, a, fused, b, step);
         double rel = maxRel(a, b);
         System.out.printf("fused vs torch::optim::AdamW after 20 steps: max relative difference %.3e%n", rel);
         assertTrue(rel < 1e-6, "relative difference " + rel);
@@ -123,14 +136,7 @@ class FusedAdamWTest {
         List<Tensor> a = params(), b = params(), c = params(), d = params();
         AdamW plainA = libtorch(a);
         FusedAdamW fusedB = new FusedAdamW(b, LR, B1, B2, WD);
-        for (int step = 0; step < 5; step++) {
-            plainA.zero_grad();
-            backward(a, step);
-            plainA.step();
-            fusedB.zeroGrad();
-            backward(b, step);
-            fusedB.step();
-        }
+        for (int step = 0; step < 5; step++) step(plainA, a, fusedB, b, step);
         for (int i = 0; i < a.size(); i++) {
             try (var g = new org.bytedeco.pytorch.NoGradGuard()) {
                 c.get(i).copy_(a.get(i));
@@ -138,33 +144,12 @@ class FusedAdamWTest {
             }
         }
         FusedAdamW fusedC = new FusedAdamW(c, LR, B1, B2, WD); // continues plainA's run from its archive
-        Path fromPlain = tmp.resolve("plain.pt"), fromFused = tmp.resolve("fused.pt");
-        OutputArchive oa = new OutputArchive();
-        plainA.save(oa);
-        oa.save_to(fromPlain.toString());
-        InputArchive ia = new InputArchive();
-        ia.load_from(fromPlain.toString());
-        fusedC.load(ia);
+        fusedC.load(throughFile(plainA::save, "plain.pt"));
         AdamW plainD = libtorch(d); // continues fusedB's run from its archive
-        OutputArchive ob = new OutputArchive();
-        fusedB.save(ob);
-        ob.save_to(fromFused.toString());
-        InputArchive ib = new InputArchive();
-        ib.load_from(fromFused.toString());
-        plainD.load(ib);
+        plainD.load(throughFile(fusedB::save, "fused.pt"));
         for (int step = 5; step < 10; step++) {
-            plainA.zero_grad();
-            backward(a, step);
-            plainA.step();
-            fusedC.zeroGrad();
-            backward(c, step);
-            fusedC.step();
-            fusedB.zeroGrad();
-            backward(b, step);
-            fusedB.step();
-            plainD.zero_grad();
-            backward(d, step);
-            plainD.step();
+            step(plainA, a, fusedC, c, step);
+            step(plainD, d, fusedB, b, step);
         }
         assertTrue(maxRel(a, c) < 1e-6, "libtorch state into FusedAdamW: " + maxRel(a, c));
         assertTrue(maxRel(b, d) < 1e-6, "FusedAdamW state into libtorch: " + maxRel(b, d));
@@ -187,11 +172,7 @@ class FusedAdamWTest {
         FusedAdamW big = new FusedAdamW(ps, LR, B1, B2, WD);
         backward(ps, 0);
         big.step();
-        OutputArchive o = new OutputArchive();
-        big.save(o);
-        o.save_to(tmp.resolve("big.pt").toString());
-        InputArchive in = new InputArchive();
-        in.load_from(tmp.resolve("big.pt").toString());
+        InputArchive in = throughFile(big::save, "big.pt");
         assertThrows(IllegalArgumentException.class, () -> small.load(in));
     }
 }
