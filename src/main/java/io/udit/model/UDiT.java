@@ -1,5 +1,7 @@
 package io.udit.model;
 
+import io.udit.engine.NativeScopes;
+
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
@@ -161,7 +163,11 @@ public final class UDiT extends Backbone {
     }
 
     private Tensor runLevel(int level, Tensor x, Tensor c, ActivationCheckpoints calls) {
-        for (UDiTBlock block : levels[level]) x = calls.call(block, x, c);
+        for (UDiTBlock block : levels[level]) {
+            Tensor in = x;
+            // each block in its own scope: with checkpointing, what a block computed is freed before the next one
+            x = NativeScopes.scoped(() -> calls.call(block, in, c));
+        }
         return x;
     }
 

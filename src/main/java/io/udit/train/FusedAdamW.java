@@ -131,10 +131,24 @@ public final class FusedAdamW {
         return t.as_strided(new long[] {t.numel()}, new long[] {1}, new org.bytedeco.pytorch.LongOptional(t.storage_offset()));
     }
 
-    /** The gradient with its parameter's strides (a copy only when autograd produced another layout). */
-    private static Tensor sameLayout(Tensor grad, Tensor param) {
-        if (java.util.Arrays.equals(grad.strides().vec().get(), param.strides().vec().get())) return grad;
+    /**
+     * The gradient with its parameter's element order in memory: the gradient itself when it has it (strides may
+     * differ on axes of size 1, as between a 1x1 conv weight and its channels-last gradient), else a copy.
+     */
+    static Tensor sameLayout(Tensor grad, Tensor param) {
+        if (grad.is_non_overlapping_and_dense() && sameOrder(grad.sizes().vec().get(), grad.strides().vec().get(),
+                param.strides().vec().get())) {
+            return grad;
+        }
         return torch.empty_like(param).copy_(grad);
+    }
+
+    /** Whether two dense layouts of one shape store the elements in the same order (size-1 axes do not count). */
+    static boolean sameOrder(long[] sizes, long[] a, long[] b) {
+        for (int d = 0; d < sizes.length; d++) {
+            if (sizes[d] != 1 && a[d] != b[d]) return false;
+        }
+        return true;
     }
 
     /** Writes the state in torch::optim::AdamW's layout (parameters keyed by their index). */

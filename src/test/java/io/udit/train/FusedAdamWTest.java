@@ -131,6 +131,21 @@ class FusedAdamWTest {
     }
 
     @Test
+    void aGradientInTheParametersMemoryOrderIsUsedAsItIs() {
+        // a 1x1 conv weight and its channels-last gradient: other strides, on size-1 axes only, so the same order
+        Tensor w = torch.randn(5, 3, 1, 1);
+        Tensor g = torch.randn(5, 3).as_strided(new long[] {5, 3, 1, 1}, new long[] {3, 1, 3, 3});
+        assertTrue(!java.util.Arrays.equals(w.strides().vec().get(), g.strides().vec().get()), "the strides differ");
+        assertEquals(g.data_ptr().address(), FusedAdamW.sameLayout(g, w).data_ptr().address(), "no copy");
+        // a 3x3 conv weight with a channels-last gradient: another order, so a copy in the parameter's layout
+        Tensor w3 = torch.randn(6, 4, 3, 3);
+        Tensor g3 = torch.randn(6, 4, 3, 3).contiguous(torch.MemoryFormat.ChannelsLast);
+        Tensor copy = FusedAdamW.sameLayout(g3, w3);
+        assertTrue(copy.data_ptr().address() != g3.data_ptr().address() && copy.is_contiguous(), "a contiguous copy");
+        assertEquals(0.0, Tensors.maxAbsDiff(copy, g3), "the same values");
+    }
+
+    @Test
     void statesLoadAcrossTheTwoOptimizers() throws Exception {
         // train 5 steps with each, swap states through archives, continue 5 steps: the same as not swapping
         List<Tensor> a = params(), b = params(), c = params(), d = params();
