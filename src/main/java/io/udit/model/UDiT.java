@@ -1,7 +1,6 @@
 package io.udit.model;
 
 import io.udit.engine.NativeScopes;
-
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
@@ -165,7 +164,8 @@ public final class UDiT extends Backbone {
     private Tensor runLevel(int level, Tensor x, Tensor c, ActivationCheckpoints calls) {
         for (UDiTBlock block : levels[level]) {
             Tensor in = x;
-            // each block in its own scope: with checkpointing, what a block computed is freed before the next one
+            // each block in its own scope: what it computed and no graph holds (without autograd, or checkpointed:
+            // all but its output) is freed before the next block runs
             x = NativeScopes.scoped(() -> calls.call(block, in, c));
         }
         return x;
