@@ -37,7 +37,6 @@ final class ActivationCheckpoints {
     private final List<Entry> tape = new ArrayList<>();
     private final Map<Tensor, Tensor> condLeaves = new IdentityHashMap<>(); // conditioning (graph) -> its leaf
     private final boolean enabled;
-    private VoidTensorHook driver; // referenced here so that it lives until the backward has run
     private Tensor hooked;
     private int hookHandle;
 
@@ -58,7 +57,7 @@ final class ActivationCheckpoints {
         Tensor out = y.requires_grad_(true);
         tape.add(new Entry(block, x, cLeaf, out));
         if (hooked != null) hooked.remove_hook(hookHandle);
-        driver = NativeScopes.escape(new VoidTensorHook() {
+        VoidTensorHook driver = NativeScopes.escape(new VoidTensorHook() {
             @Override
             public void call(TensorBase grad) {
                 backward(new Tensor(grad));
@@ -66,6 +65,7 @@ final class ActivationCheckpoints {
         });
         hooked = out;
         hookHandle = out.register_hook(driver);
+        HookKeeper.keep(driver, out); // libtorch refers to the hook weakly; the graph after the blocks holds out
         return out;
     }
 

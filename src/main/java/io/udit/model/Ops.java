@@ -14,7 +14,9 @@ final class Ops {
 
     static final double LN_EPS = 1e-6;
 
+    /** A stride-1 convolution with the given zero padding; depthwise ones through DepthwiseConv. */
     static Tensor conv2d(Tensor x, Tensor w, Tensor b, long pad, long groups) {
+        if (DepthwiseConv.applies(x, w, pad, groups)) return DepthwiseConv.forward(x, w, b, pad);
         return torch.conv2d(x, w, b == null ? new TensorOptional() : new TensorOptional(b),
                 new long[] {1, 1}, new long[] {pad, pad}, new long[] {1, 1}, groups);
     }

@@ -1,0 +1,103 @@
+package io.udit.model;
+
+import io.udit.engine.NativeScopes;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorBase;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.VoidTensorHook;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A depthwise convolution (stride 1, "same" padding) whose kernel and bias gradients are computed by udit rather
+ * than by oneDNN's convolution backward. On channels-last maps oneDNN computes a depthwise kernel gradient with its
+ * generic convolution kernel, 10-40x slower than the forward (a U-DiT-B training step spent about a tenth of its time
+ * there). The same gradient is a depthwise forward convolution: for every sample and channel, the padded input
+ * correlated with the output gradient (the gradient map as the kernel, groups = batch x channels), summed over the
+ * batch; the bias gradient is the output gradient summed over batch and pixels.
+ *
+ * <p>In training the convolution runs with a detached kernel and bias, so libtorch's backward computes only the
+ * input gradient, and a gradient hook on the output computes the kernel and bias gradients from the saved input and
+ * hands them to the kernel's own graph (the folded FFN kernel, or the parameter itself) in a nested backward. Same
+ * values up to fp32 summation order (DepthwiseConvGradientTest). Without autograd, or where the conditions below do
+ * not hold, it is a plain convolution.
+ */
+final class DepthwiseConv {
+    private DepthwiseConv() {}
+
+    /** Whether conv2d(x, w, groups) is a depthwise convolution this class computes: one input and output per group. */
+    static boolean applies(Tensor x, Tensor w, long pad, long groups) {
+        return groups > 1 && x.dim() == 4 && x.size(1) == groups && w.size(0) == groups && w.size(1) == 1
+                && w.size(2) == w.size(3) && w.size(2) == 2 * pad + 1 && !x.is_cuda()
+                && x.scalar_type().intern() == torch.ScalarType.Float;
+    }
+
+    static Tensor forward(Tensor x, Tensor w, Tensor b, long pad) {
+        boolean train = GradMode.is_enabled() && x.requires_grad() && (w.requires_grad() || b != null && b.requires_grad());
+        if (!train) return conv(x, w, b, pad);
+        Tensor wd = w.detach();
+        Tensor y = conv(x, wd, b == null ? null : b.detach(), pad);
+        VoidTensorHook hook = NativeScopes.escape(new ParameterGradients(x, w, b, pad));
+        y.register_hook(hook);
+        HookKeeper.keep(hook, wd); // the convolution's backward node saves wd until it has run
+        return y;
+    }
+
+    private static Tensor conv(Tensor x, Tensor w, Tensor b, long pad) {
+        return torch.conv2d(x, w, b == null ? new TensorOptional() : new TensorOptional(b),
+                new long[] {1, 1}, new long[] {pad, pad}, new long[] {1, 1}, x.size(1));
+    }
+
+    /**
+     * dL/dw of y = conv(x, w, pad) for a depthwise w of (C, 1, 2 pad + 1, 2 pad + 1): per sample and channel, x
+     * (zero-padded) correlated with dL/dy, summed over the batch.
+     */
+    static Tensor kernelGradient(Tensor x, Tensor gy, long pad) {
+        long n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), k = 2 * pad + 1;
+        Tensor maps = x.contiguous().view(1, n * c, h, w);
+        Tensor kernels = gy.contiguous().view(n * c, 1, h, w);
+        return torch.conv2d(maps, kernels, new TensorOptional(), new long[] {1, 1}, new long[] {pad, pad}, new long[] {1, 1}, n * c)
+                .view(n, c, k, k).sum(new long[] {0}).unsqueeze(1);
+    }
+
+    /** The hook on one call's output: its kernel and bias gradients, handed to their graphs once. */
+    private static final class ParameterGradients extends VoidTensorHook {
+        private Tensor x, w, b; // own handles, released once the gradients are handed on
+        private final long pad;
+
+        ParameterGradients(Tensor x, Tensor w, Tensor b, long pad) {
+            this.x = NativeScopes.escape(x.detach());
+            this.w = w.requires_grad() ? NativeScopes.escape(new Tensor(w)) : null;
+            this.b = b != null && b.requires_grad() ? NativeScopes.escape(new Tensor(b)) : null;
+            this.pad = pad;
+        }
+
+        @Override
+        public void call(TensorBase grad) {
+            if (x == null) throw new IllegalStateException("a depthwise convolution's backward ran twice over one graph (retain_graph)");
+            try (PointerScope scope = new PointerScope()) {
+                Tensor gy = new Tensor(grad);
+                TensorVector roots = new TensorVector(), grads = new TensorVector();
+                if (w != null) {
+                    roots.push_back(w);
+                    grads.push_back(kernelGradient(x, gy, pad));
+                }
+                if (b != null) {
+                    roots.push_back(b);
+                    grads.push_back(gy.sum(new long[] {0, 2, 3}));
+                }
+                torch.backward(roots, grads, new BoolOptional(false), false, new TensorVector());
+            } finally {
+                release();
+            }
+        }
+
+        private void release() {
+            for (Tensor t : new Tensor[] {x, w, b}) if (t != null) t.deallocate();
+            x = w = b = null;
+        }
+    }
+}
