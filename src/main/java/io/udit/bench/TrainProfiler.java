@@ -20,7 +20,9 @@ import java.util.function.Supplier;
  * output. The autograd engine runs a CPU backward on the calling thread in reverse creation order, so the time
  * from one hook to the next is the backward of the section whose hook opened it (plus the glue ops that follow it).
  * The time before the first hook (loss and anything after the last section) and after the last one (leaf gradients
- * still pending) is charged to "other".
+ * still pending) is charged to "other". A hook that a layer registers on its own output runs before the profiler's
+ * hook on that output, so its time counts for the section before: DepthwiseConv's kernel gradients show under the
+ * section that consumes the depthwise output (the FFN's 1x1 convolution, the attention's rearrangement).
  */
 final class TrainProfiler implements Probe {
     static final String OTHER = "other (loss, glue, gradient accumulation)";

@@ -51,16 +51,42 @@ final class DepthwiseConv {
                 new long[] {1, 1}, new long[] {pad, pad}, new long[] {1, 1}, x.size(1));
     }
 
+    /** Samples per kernel-gradient convolution are chosen so that its copies of x and dL/dy stay below this. */
+    static final long CHUNK_ELEMENTS = 2L << 20;
+
+    /** Rows per kernel-gradient convolution are chosen so that no fp32 sum runs over more products than this. */
+    static final long MAX_TERMS = 1024;
+
     /**
      * dL/dw of y = conv(x, w, pad) for a depthwise w of (C, 1, 2 pad + 1, 2 pad + 1): per sample and channel, x
-     * (zero-padded) correlated with dL/dy, summed over the batch.
+     * (zero-padded) correlated with dL/dy, summed over the batch. Runs over chunks of the batch, so that its copies
+     * add little to the backward's peak memory, and over strips of rows on large maps, so that each fp32 sum stays
+     * short (libtorch's own kernel gradient splits its sums too; one sum over a 256x256 map loses 3x its accuracy).
      */
     static Tensor kernelGradient(Tensor x, Tensor gy, long pad) {
+        long n = x.size(0), h = x.size(2), w = x.size(3);
+        long samples = Math.max(1, Math.min(n, CHUNK_ELEMENTS / Math.max(1, x.numel() / Math.max(1, n))));
+        long rows = Math.max(1, Math.min(h, MAX_TERMS / Math.max(1, w)));
+        Tensor sum = null;
+        for (long s = 0; s < n; s += samples) {
+            for (long r = 0; r < h; r += rows) {
+                long from = s, count = Math.min(samples, n - s), top = r, height = Math.min(rows, h - r);
+                Tensor part = NativeScopes.scoped(() -> stripGradient(x.narrow(0, from, count), gy.narrow(0, from, count), top, height, pad));
+                sum = sum == null ? part : sum.add_(part);
+            }
+        }
+        return sum;
+    }
+
+    /** The kernel gradient from output rows [top, top + height) of some samples: x rows top - pad .. top + height + pad. */
+    private static Tensor stripGradient(Tensor x, Tensor gy, long top, long height, long pad) {
         long n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), k = 2 * pad + 1;
-        Tensor maps = x.contiguous().view(1, n * c, h, w);
-        Tensor kernels = gy.contiguous().view(n * c, 1, h, w);
-        return torch.conv2d(maps, kernels, new TensorOptional(), new long[] {1, 1}, new long[] {pad, pad}, new long[] {1, 1}, n * c)
-                .view(n, c, k, k).sum(new long[] {0}).unsqueeze(1);
+        long lo = Math.max(0, top - pad), hi = Math.min(h, top + height + pad);
+        Tensor maps = torch.zeros(new long[] {n, c, height + 2 * pad, w + 2 * pad}, x.options()); // NCHW, zeros around
+        maps.narrow(2, lo - (top - pad), hi - lo).narrow(3, pad, w).copy_(x.narrow(2, lo, hi - lo));
+        Tensor kernels = gy.narrow(2, top, height).contiguous().view(n * c, 1, height, w);
+        return torch.conv2d(maps.view(1, n * c, height + 2 * pad, w + 2 * pad), kernels, new TensorOptional(),
+                new long[] {1, 1}, new long[] {0, 0}, new long[] {1, 1}, n * c).view(n, c, k, k).sum(new long[] {0}).unsqueeze(1);
     }
 
     /** The hook on one call's output: its kernel and bias gradients, handed to their graphs once. */

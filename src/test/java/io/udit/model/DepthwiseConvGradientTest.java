@@ -38,7 +38,8 @@ class DepthwiseConvGradientTest {
     @Test
     void kernelBiasAndInputGradientsEqualLibtorchs() {
         Generator g = torch.make_generator_cpu(3);
-        long[][] cases = {{2, 6, 8, 8, 2}, {3, 16, 5, 7, 1}, {1, 4, 4, 4, 3}, {2, 32, 16, 16, 2}, {4, 8, 1, 1, 2}};
+        // the last: wide rows, so strips of 2 rows (7 = 2 + 2 + 2 + 1), each shorter than the padding around it
+        long[][] cases = {{2, 6, 8, 8, 2}, {3, 16, 5, 7, 1}, {1, 4, 4, 4, 3}, {2, 32, 16, 16, 2}, {4, 8, 1, 1, 2}, {2, 3, 7, 1500, 2}};
         for (long[] c : cases) {
             for (boolean channelsLast : new boolean[] {true, false}) {
                 for (boolean bias : new boolean[] {true, false}) {
@@ -49,6 +50,18 @@ class DepthwiseConvGradientTest {
                     compare(x, w, b, r, c[4], java.util.Arrays.toString(c) + (channelsLast ? " channels-last" : " NCHW") + (bias ? " bias" : ""));
                 }
             }
+        }
+    }
+
+    @Test
+    void largeMapsAreSplitIntoChunksOfTheBatchWithTheSameGradients() {
+        Generator g = torch.make_generator_cpu(4);
+        // 2 Mi and 1 Mi elements per sample: chunks of 1 (3 chunks) and of 2 (2, 2, 1)
+        long[][] cases = {{3, 32, 256, 256}, {5, 16, 256, 256}};
+        for (long[] c : cases) {
+            assertTrue(c[1] * c[2] * c[3] * c[0] > DepthwiseConv.CHUNK_ELEMENTS, "the case must need several chunks");
+            Tensor x = randn(g, c).contiguous(torch.MemoryFormat.ChannelsLast);
+            compare(x, randn(g, c[1], 1, 5, 5), randn(g, c[1]), randn(g, c), 2, java.util.Arrays.toString(c));
         }
     }
 
@@ -68,14 +81,26 @@ class DepthwiseConvGradientTest {
         return new Tensor[] {y, x.grad(), w.grad(), b == null ? null : b.grad()};
     }
 
+    /**
+     * The fast and the plain fp32 results, each judged against float64: the fast one agrees with libtorch's to 1e-6
+     * relative, or is at most 2e-6 or twice libtorch's distance from the exact values (long fp32 sums differ by more
+     * than 1e-6 between any two summation orders; a wrong strip or chunk would be off by far more).
+     */
     private static void compare(Tensor x, Tensor w, Tensor b, Tensor r, long pad, String what) {
         Tensor[] fast = run(x, w, b, r, pad, true, false), plain = run(x, w, b, r, pad, false, false);
+        Tensor[] exact = run(toDouble(x), toDouble(w), b == null ? null : toDouble(b), toDouble(r), pad, false, false);
         String[] names = {"output", "grad x", "grad w", "grad b"};
         for (int i = 0; i < fast.length; i++) {
             if (plain[i] == null) continue;
-            double err = Tensors.relativeError(fast[i], plain[i]);
-            assertTrue(err <= 1e-6, what + ": " + names[i] + " relative error " + err);
+            double diff = Tensors.relativeError(fast[i], plain[i]);
+            double errFast = Tensors.relativeError(toDouble(fast[i]), exact[i]), errPlain = Tensors.relativeError(toDouble(plain[i]), exact[i]);
+            assertTrue(diff <= 1e-6 || errFast <= Math.max(2e-6, 2 * errPlain), what + ": " + names[i] + " relative difference " + diff
+                    + ", relative error to float64 " + errFast + " (libtorch's fp32: " + errPlain + ")");
         }
+    }
+
+    private static Tensor toDouble(Tensor t) {
+        return t.to(torch.ScalarType.Double);
     }
 
     @Test
