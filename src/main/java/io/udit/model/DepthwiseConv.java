@@ -115,7 +115,8 @@ final class DepthwiseConv {
                     roots.push_back(b);
                     grads.push_back(gy.sum(new long[] {0, 2, 3}));
                 }
-                torch.backward(roots, grads, new BoolOptional(false), false, new TensorVector());
+                // retained: a kernel computed once may feed several convolutions (its graph is freed with it)
+                torch.backward(roots, grads, new BoolOptional(true), false, new TensorVector());
             } finally {
                 release();
             }

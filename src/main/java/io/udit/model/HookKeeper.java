@@ -14,7 +14,8 @@ import java.util.List;
  * should call it fails. So every hook a forward pass registers is kept here together with a probe, a tensor that the
  * graph itself holds (a saved tensor of the node the hook belongs to) and that is referenced here only weakly. When
  * nothing holds the probe any more, the graph has run its backward (which frees saved tensors) or has been dropped,
- * the hook can no longer be called, and it is let go.
+ * the hook can no longer be called, and it is let go. A probe that is also referenced from Java (a handle the hook
+ * keeps, a tensor in an open PointerScope) lives until that handle is freed, so such hooks go later, not sooner.
  */
 final class HookKeeper {
     private HookKeeper() {}
