@@ -129,6 +129,25 @@ class DepthwiseConvGradientTest {
     }
 
     @Test
+    void aKernelThatFeedsTwoConvolutionsGetsBothGradients() {
+        Generator g = torch.make_generator_cpu(6);
+        Tensor x0 = randn(g, 2, 6, 7, 7), r = randn(g, 2, 6, 7, 7), a0 = randn(g, 6, 1, 3, 3), s0 = randn(g, 6, 1, 1, 1);
+        Tensor[][] results = new Tensor[2][];
+        for (int fast = 0; fast < 2; fast++) {
+            Tensor x = x0.detach().requires_grad_(true), a = a0.detach().requires_grad_(true), s = s0.detach().requires_grad_(true);
+            try (PointerScope scope = new PointerScope()) {
+                Tensor k = a.mul(s); // its backward needs the saved a and s, once for each convolution
+                Tensor y1 = fast == 1 ? Ops.conv2d(x, k, null, 1, 6) : torch.conv2d(x, k, new TensorOptional(), new long[] {1, 1}, new long[] {1, 1}, new long[] {1, 1}, 6);
+                Tensor x2 = x.mul(new Scalar(0.5));
+                Tensor y2 = fast == 1 ? Ops.conv2d(x2, k, null, 1, 6) : torch.conv2d(x2, k, new TensorOptional(), new long[] {1, 1}, new long[] {1, 1}, new long[] {1, 1}, 6);
+                y1.add(y2).mul(r).sum().backward();
+            }
+            results[fast] = new Tensor[] {x.grad(), a.grad(), s.grad()};
+        }
+        for (int i = 0; i < 3; i++) assertTrue(Tensors.relativeError(results[1][i], results[0][i]) <= 1e-6, "gradient " + i);
+    }
+
+    @Test
     void aGarbageCollectionBeforeTheBackwardChangesNothing() {
         Generator g = torch.make_generator_cpu(9);
         Tensor x = randn(g, 2, 8, 6, 6).contiguous(torch.MemoryFormat.ChannelsLast), w = randn(g, 8, 1, 5, 5), b = randn(g, 8);
