@@ -14,8 +14,8 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * A depthwise convolution (stride 1, "same" padding) whose kernel and bias gradients are computed by udit rather
  * than by oneDNN's convolution backward. On channels-last maps oneDNN computes a depthwise kernel gradient with its
- * generic convolution kernel, 10-40x slower than the forward (a U-DiT-B training step spent about a tenth of its time
- * there). The same gradient is a depthwise forward convolution: for every sample and channel, the padded input
+ * generic convolution kernel, many times slower than the forward (figures in docs/performance.md). The same
+ * gradient is a depthwise forward convolution: for every sample and channel, the padded input
  * correlated with the output gradient (the gradient map as the kernel, groups = batch x channels), summed over the
  * batch; the bias gradient is the output gradient summed over batch and pixels.
  *
@@ -61,7 +61,7 @@ final class DepthwiseConv {
      * dL/dw of y = conv(x, w, pad) for a depthwise w of (C, 1, 2 pad + 1, 2 pad + 1): per sample and channel, x
      * (zero-padded) correlated with dL/dy, summed over the batch. Runs over chunks of the batch, so that its copies
      * add little to the backward's peak memory, and over strips of rows on large maps, so that each fp32 sum stays
-     * short (libtorch's own kernel gradient splits its sums too; one sum over a 256x256 map loses 3x its accuracy).
+     * short and the result as accurate as libtorch's own kernel gradient, which splits its sums too.
      */
     static Tensor kernelGradient(Tensor x, Tensor gy, long pad) {
         long n = x.size(0), h = x.size(2), w = x.size(3);
