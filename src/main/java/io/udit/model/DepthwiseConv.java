@@ -22,8 +22,9 @@ import org.bytedeco.pytorch.global.torch;
  * <p>In training the convolution runs with a detached kernel and bias, so libtorch's backward computes only the
  * input gradient, and a gradient hook on the output computes the kernel and bias gradients from the saved input and
  * hands them to the kernel's own graph (the folded FFN kernel, or the parameter itself) in a nested backward. Same
- * values up to fp32 summation order (DepthwiseConvGradientTest). Without autograd, or where the conditions below do
- * not hold, it is a plain convolution.
+ * values up to fp32 summation order (DepthwiseConvGradientTest). The nested backward accumulates into the leaves'
+ * .grad, as backward() does: autograd's grad() for chosen inputs would not see the kernel gradient. Without autograd,
+ * or where the conditions below do not hold, it is a plain convolution.
  */
 final class DepthwiseConv {
     private DepthwiseConv() {}
