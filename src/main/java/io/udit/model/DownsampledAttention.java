@@ -5,6 +5,7 @@ import io.udit.engine.Tensors;
 import io.udit.model.UDiTConfig.AttentionType;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
@@ -141,7 +142,7 @@ public final class DownsampledAttention extends Hooked.Unary {
     }
 
     /**
-     * Fused SDPA. For cosine attention q and k are L2-normalised together in one division whose denominators
+     * Fused SDPA. For cosine attention q and k are L2-normalised together in one multiplication whose factors
      * carry the per-head logit scale for q (the scale differs per head, so it goes into q and SDPA runs at scale 1).
      */
     private Tensor fused(Tensor qk, Tensor v, long b, long p, long n) {
@@ -158,19 +159,20 @@ public final class DownsampledAttention extends Hooked.Unary {
                 k.reshape(bp, heads, n, headDim), v.reshape(bp, heads, n, headDim)});
     }
 
-    /** q and k L2-normalised in one division whose denominators carry the per-head logit scale for q. */
+    /** q and k L2-normalised in one multiplication whose factors carry the per-head logit scale for q. */
     private Tensor[] cosineNormalized(Tensor qk, long b, long p, long n) {
         return Hooks.step("attn normalize", () -> normalizedPair(qk, b, p, n));
     }
 
     private Tensor[] normalizedPair(Tensor qk, long b, long p, long n) {
         Tensor slots = qk.view(b, p, n, 2L * heads, headDim);
-        Tensor norm = slots.norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2.0)), new long[] {-1}, true)
-                .clamp_min(new Scalar(1e-12));
-        // q slots: norm / exp(min(logit_scale, 4.6052)); k slots: norm
+        // one factor per token and slot, q slots: exp(min(logit_scale, 4.6052)) / max(|q|, 1e-12); k slots: 1 / max(|k|, 1e-12).
+        // A multiply by this factor has a lighter backward than a division by the norm (docs/performance.md).
+        Tensor inverseNorm = torch.linalg_vector_norm(slots, new Scalar(2.0), new long[] {-1}, true, new ScalarTypeOptional())
+                .clamp_min(new Scalar(1e-12)).reciprocal();
         Tensor scale4q = cosineScale().reshape(heads, 1);
         Tensor perSlot = torch.cat(new TensorVector(scale4q, torch.ones_like(scale4q)), 0);
-        return heads(slots.div(norm.div(perSlot)).view(b, p, n, 2L * dim), b, p, n);
+        return heads(slots.mul(inverseNorm.mul(perSlot)).view(b, p, n, 2L * dim), b, p, n);
     }
 
     /** q and k side by side (b, p, n, 2 dim) as two (b, p, heads, n, headDim) views. */
