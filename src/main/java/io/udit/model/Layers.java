@@ -68,7 +68,7 @@ public final class Layers {
 
     }
 
-    /** Below this many rows a product is weight-bound (adaLN, embedders) and torch.linear is as fast. */
+    /** Below this many rows a product is weight-bound (adaLN, embedders): see weightStreamed. */
     static final long CONV_PATH_MIN_ROWS = 32;
 
     /**
@@ -81,8 +81,11 @@ public final class Layers {
         long out = w.size(0), in = w.size(1);
         long rows = x.dim() == 0 ? 0 : x.numel() / Math.max(1, in);
         TensorOptional bias = b == null ? new TensorOptional() : new TensorOptional(b);
-        if (rows < CONV_PATH_MIN_ROWS || x.is_cuda() || x.scalar_type().intern() != ScalarType.Float || x.size(-1) != in) {
+        if (x.is_cuda() || x.scalar_type().intern() != ScalarType.Float || x.size(-1) != in || w.dim() != 2) {
             return torch.linear(x, w, bias);
+        }
+        if (rows < CONV_PATH_MIN_ROWS) {
+            return streamsWeight(rows, out * in) ? weightStreamed(x, w, b, rows) : torch.linear(x, w, bias);
         }
         // (rows, in) row-major is the memory of an NCHW map (1, in, rows, 1) in channels-last order
         Tensor map = x.reshape(1, rows, 1, in).permute(0, 3, 1, 2);
@@ -90,6 +93,34 @@ public final class Layers {
         long[] shape = Tensors.shape(x);
         shape[shape.length - 1] = out;
         return y.permute(0, 2, 3, 1).reshape(shape);
+    }
+
+    /** Weight-bound products at least this large (weights x rows) stream the weight through oneDNN's threads. */
+    static final long STREAMED_MIN_MACS = 1L << 20;
+    /** ... and have at least this many weights (smaller ones are as fast in OpenBLAS, measured in docs/performance.md). */
+    static final long STREAMED_MIN_WEIGHTS = 1L << 17;
+
+    static boolean streamsWeight(long rows, long weights) {
+        return rows >= 1 && weights >= STREAMED_MIN_WEIGHTS && rows * weights >= STREAMED_MIN_MACS && torch.get_num_threads() > 1;
+    }
+
+    /**
+     * x W^T + b for a few rows (adaLN's modulation, the embedders): such a product reads every weight once per few
+     * MACs, so its speed is the speed at which W streams from memory. torch.linear hands it to OpenBLAS's single
+     * thread; here the roles swap, W^T is a 1x1 convolution's input map (W's rows as pixels, its row-major memory as
+     * channels-last) and x the kernel, so oneDNN splits the weight's rows over libtorch's threads. Same function,
+     * gradients through the convolution's backward.
+     */
+    static Tensor weightStreamed(Tensor x, Tensor w, Tensor b, long rows) {
+        long out = w.size(0), in = w.size(1);
+        Tensor map = w.reshape(1, out, 1, in).permute(0, 3, 1, 2); // (1, in, out, 1), channels-last memory = W
+        Tensor kernel = x.reshape(rows, in, 1, 1);
+        Tensor y = torch.conv2d(map, kernel, new TensorOptional(), new long[] {1, 1}, new long[] {0, 0}, new long[] {1, 1}, 1)
+                .reshape(rows, out); // (1, rows, out, 1) -> (rows, out)
+        if (b != null) y = y.add(b);
+        long[] shape = Tensors.shape(x);
+        shape[shape.length - 1] = out;
+        return y.reshape(shape);
     }
 
     /** nn.Embedding (key "embedding_table.weight" when registered as "embedding_table"). */
