@@ -86,7 +86,9 @@ public final class RepFeedForward extends FeedForward {
     }
 
     private Tensor folded(Tensor x, Folded f) {
-        Tensor h = gelu(conv(CONV1X1, x, f.inWeight, f.inBias, 0, 1));
+        // without autograd the GELU runs inside the 1x1 conv's primitive (its time then counts as the conv's)
+        Tensor h = ConvGelu.fuses(x, f.inWeight) ? Hooks.step(CONV1X1, () -> ConvGelu.fused(x, f.inWeight, f.inBias, 0, 1))
+                : gelu(conv(CONV1X1, x, f.inWeight, f.inBias, 0, 1));
         return conv(CONV1X1, conv(DEPTHWISE, h, f.dwWeight, f.dwBias, 2, hidden), f.outWeight, f.outBias, 0, 1);
     }
 
