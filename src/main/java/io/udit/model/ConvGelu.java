@@ -18,7 +18,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * A stride-1 convolution followed by exact GELU. Without autograd on CPU in fp32 it runs as one oneDNN primitive
  * with GELU as a post-op (libtorch's {@code mkldnn::_convolution_pointwise}, which the JavaCPP presets do not bind,
  * so it is called through the dispatcher): GELU is applied while the output is still in cache instead of in a
- * second pass over it. Under autograd, on GPU or in other dtypes it is torch.conv2d then torch.gelu.
+ * second pass over it. Callers check {@link #fuses} and otherwise run the convolution and GELU as two ops (they have
+ * a backward; this primitive has none).
  */
 final class ConvGelu {
     private ConvGelu() {}
@@ -36,11 +37,6 @@ final class ConvGelu {
         } catch (RuntimeException e) {
             return null; // a libtorch built without oneDNN
         }
-    }
-
-    static Tensor apply(Tensor x, Tensor w, Tensor b, long pad, long groups) {
-        if (fuses(x, w)) return fused(x, w, b, pad, groups);
-        return torch.gelu(Ops.conv2d(x, w, b, pad, groups));
     }
 
     static boolean fuses(Tensor x, Tensor w) {

@@ -55,8 +55,5 @@ class ConvGeluTest {
             assertTrue(ConvGelu.fuses(x, w));
             assertFalse(ConvGelu.fuses(x.to(torch.ScalarType.Double), w.to(torch.ScalarType.Double)));
         }
-        Tensor xg = x.detach().requires_grad_(true);
-        ConvGelu.apply(xg, w, null, 0, 1).sum().backward();
-        assertTrue(xg.grad().defined());
     }
 }
