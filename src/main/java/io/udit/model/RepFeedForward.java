@@ -60,9 +60,9 @@ public final class RepFeedForward extends FeedForward {
     @Override
     public Tensor forward(Tensor x) {
         Folded f = folded; // present in eval form only
-        if (f != null) return folded(x, f);
+        if (f != null) return folded(x, f, true);
         if (trainPath == TrainPath.BRANCHES) return branches(x);
-        if (foldSavesWork(x.size(0) * x.size(2) * x.size(3), width, hidden)) return folded(x, Hooks.step("ffn fold", () -> foldWith(true)));
+        if (foldSavesWork(x.size(0) * x.size(2) * x.size(3), width, hidden)) return folded(x, Hooks.step("ffn fold", () -> foldWith(true)), false);
         Tensor[] dw = Hooks.step("ffn fold", () -> foldDepthwise(t -> t));
         Tensor h = gelu(in1.call(in0.call(x)));
         return out1.call(out0.call(conv(DEPTHWISE, h, dw[0], dw[1], 2, hidden)));
@@ -85,9 +85,13 @@ public final class RepFeedForward extends FeedForward {
         return out1.forward(out0.forward(sum));
     }
 
-    private Tensor folded(Tensor x, Folded f) {
-        // without autograd the GELU runs inside the 1x1 conv's primitive (its time then counts as the conv's)
-        Tensor h = ConvGelu.fuses(x, f.inWeight) ? Hooks.step(CONV1X1, () -> ConvGelu.fused(x, f.inWeight, f.inBias, 0, 1))
+    /**
+     * The folded FFN. In the inference form without autograd the GELU runs inside the 1x1 conv's primitive (its time
+     * then counts as the conv's); the training form always runs the plain ops, so that a checkpointed block's
+     * no-grad forward and its recomputation give the same numbers.
+     */
+    private Tensor folded(Tensor x, Folded f, boolean inferenceForm) {
+        Tensor h = inferenceForm && ConvGelu.fuses(x, f.inWeight) ? Hooks.step(CONV1X1, () -> ConvGelu.fused(x, f.inWeight, f.inBias, 0, 1))
                 : gelu(conv(CONV1X1, x, f.inWeight, f.inBias, 0, 1));
         return conv(CONV1X1, conv(DEPTHWISE, h, f.dwWeight, f.dwBias, 2, hidden), f.outWeight, f.outBias, 0, 1);
     }
