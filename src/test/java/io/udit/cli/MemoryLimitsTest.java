@@ -41,6 +41,7 @@ class MemoryLimitsTest {
         System.out.printf("MemTotal %d MiB: heap %d MiB, native cap %d MiB%n", memKib >> 10, heapMib, capMib);
         assertTrue(capMib >= (memKib >> 10) * 8 / 10 || capMib < 2048, "cap follows the machine: " + out); // cgroup limits may lower it
         assertTrue(heapMib >= 1024 && heapMib <= 8192, out);
+        assertTrue(out.contains(" -Xmn24m "), "a small young generation (the Java heap holds handles only): " + out);
         out = run(tmp.resolve("echo2.log"), List.of("bash", "udit", "info"), java.util.Map.of("UDIT_LAUNCH_ECHO", "1", "UDIT_MAX_MEMORY", "5g"));
         assertTrue(out.contains("maxPhysicalBytes=5120m"), out);
         // glibc keeps freed memory for the next step (one arena, fixed mmap threshold, no trimming), unless the user says otherwise

@@ -181,6 +181,39 @@ class FusedAdamWTest {
     }
 
     @Test
+    void theMomentsExistFromTheStartAndAStateLoadsIntoTheirMemory() {
+        List<Tensor> ps = params();
+        FusedAdamW opt = new FusedAdamW(ps, LR, B1, B2, WD);
+        long[] addresses = new long[ps.size()];
+        for (int i = 0; i < ps.size(); i++) {
+            Tensor m = opt.firstMoment(i);
+            assertTrue(m != null && m.defined() && m.abs().max().item_double() == 0, "moment " + i + " allocated, zero");
+            addresses[i] = m.data_ptr().address();
+        }
+        // before any update nothing is written for a parameter, as torch::optim::AdamW writes nothing
+        InputArchive empty = throughFile(opt::save, "empty.pt"), state = new InputArchive();
+        empty.read("state", state);
+        for (int i = 0; i < ps.size(); i++) assertTrue(!state.try_read(Integer.toString(i), new InputArchive()), "state " + i);
+
+        // a state from another run lands in the same memory, and parameters without one start afresh
+        List<Tensor> qs = params();
+        FusedAdamW other = new FusedAdamW(qs, LR, B1, B2, WD);
+        backward(qs, 1); // parameter 2 gets no gradient on odd steps
+        other.step();
+        backward(ps, 0);
+        opt.step(); // opt's parameter 2 now has a state of its own, which the load must clear
+        opt.load(throughFile(other::save, "other.pt"));
+        for (int i = 0; i < ps.size(); i++) {
+            assertEquals(addresses[i], opt.firstMoment(i).data_ptr().address(), "moment " + i + " reused");
+            assertEquals(0.0, Tensors.maxAbsDiff(opt.firstMoment(i), other.firstMoment(i)), "moment " + i + " loaded");
+        }
+        assertEquals(0.0, opt.firstMoment(2).abs().max().item_double(), "no state for parameter 2: zero moments");
+        InputArchive again = throughFile(opt::save, "again.pt"), st = new InputArchive();
+        again.read("state", st);
+        assertTrue(!st.try_read("2", new InputArchive()) && st.try_read("1", new InputArchive()), "step counts loaded too");
+    }
+
+    @Test
     void aStateOfOtherParametersIsRefused() {
         FusedAdamW small = new FusedAdamW(List.of(torch.randn(3).requires_grad_(true)), LR, B1, B2, WD);
         List<Tensor> ps = params();
