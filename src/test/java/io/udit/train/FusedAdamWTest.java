@@ -211,6 +211,21 @@ class FusedAdamWTest {
         InputArchive again = throughFile(opt::save, "again.pt"), st = new InputArchive();
         again.read("state", st);
         assertTrue(!st.try_read("2", new InputArchive()) && st.try_read("1", new InputArchive()), "step counts loaded too");
+
+        // a state with a negative step count is refused, and the moments stay as they were
+        Tensor before = opt.firstMoment(0).clone();
+        try {
+            java.lang.reflect.Field steps = FusedAdamW.class.getDeclaredField("steps");
+            steps.setAccessible(true);
+            ((long[]) steps.get(other))[3] = -1;
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+        other.firstMoment(0).add_(new Scalar(1.0));
+        InputArchive negative = throughFile(other::save, "negative.pt");
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> opt.load(negative));
+        assertTrue(refused.getMessage().contains("negative step"), refused.getMessage());
+        assertEquals(0.0, Tensors.maxAbsDiff(opt.firstMoment(0), before), "a refused state changes nothing");
     }
 
     @Test
