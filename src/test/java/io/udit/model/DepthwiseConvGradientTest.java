@@ -38,9 +38,14 @@ class DepthwiseConvGradientTest {
     @Test
     void kernelBiasAndInputGradientsEqualLibtorchs() {
         Generator g = torch.make_generator_cpu(3);
-        // the last: wide rows, so strips of 2 rows (7 = 2 + 2 + 2 + 1), each shorter than the padding around it
-        long[][] cases = {{2, 6, 8, 8, 2}, {3, 16, 5, 7, 1}, {1, 4, 4, 4, 3}, {2, 32, 16, 16, 2}, {4, 8, 1, 1, 2}, {2, 3, 7, 1500, 2}};
+        // {2, 3, 7, 1500, 2}: wide rows, so strips of one row, each shorter than the padding around it. From
+        // {2, 256, 16, 16, 2} on, sample by sample: a whole map; strips of 16 rows (64 = 4 x 16) with copies at the
+        // top and bottom; 25 + 15 rows (40), a copy at each edge.
+        long[][] cases = {{2, 6, 8, 8, 2}, {3, 16, 5, 7, 1}, {1, 4, 4, 4, 3}, {2, 32, 16, 16, 2}, {4, 8, 1, 1, 2}, {2, 3, 7, 1500, 2},
+                {2, 256, 16, 16, 2}, {2, 64, 64, 64, 2}, {3, 128, 40, 40, 1}};
+        boolean[] paths = new boolean[2];
         for (long[] c : cases) {
+            paths[DepthwiseConv.runsPerSample(c[1], c[2]) ? 1 : 0] = true;
             for (boolean channelsLast : new boolean[] {true, false}) {
                 for (boolean bias : new boolean[] {true, false}) {
                     Tensor x = randn(g, c[0], c[1], c[2], c[3]);
@@ -51,15 +56,17 @@ class DepthwiseConvGradientTest {
                 }
             }
         }
+        assertTrue(paths[0] && paths[1], "the cases must run both the batched and the per-sample kernel gradient");
     }
 
     @Test
-    void largeMapsAreSplitIntoChunksOfTheBatchWithTheSameGradients() {
+    void largeBatchesAreSplitIntoChunksWithTheSameGradients() {
         Generator g = torch.make_generator_cpu(4);
-        // 2 Mi and 1 Mi elements per sample: chunks of 1 (3 chunks) and of 2 (2, 2, 1)
-        long[][] cases = {{3, 32, 256, 256}, {5, 16, 256, 256}};
+        // small maps (the batched kernel gradient): 4 Ki elements per sample, so chunks of 512 (512, 88) and of 512 (512, 512, 176)
+        long[][] cases = {{600, 16, 16, 16}, {1200, 4, 32, 32}};
         for (long[] c : cases) {
             assertTrue(c[1] * c[2] * c[3] * c[0] > DepthwiseConv.CHUNK_ELEMENTS, "the case must need several chunks");
+            assertTrue(!DepthwiseConv.runsPerSample(c[1], c[2]), "the case must take the batched path");
             Tensor x = randn(g, c).contiguous(torch.MemoryFormat.ChannelsLast);
             compare(x, randn(g, c[1], 1, 5, 5), randn(g, c[1]), randn(g, c), 2, java.util.Arrays.toString(c));
         }
