@@ -61,8 +61,8 @@ final class DepthwiseConv {
 
     /**
      * From this many channels x map rows the kernel gradient runs sample by sample. Measured on U-DiT's shapes (batch 8,
-     * 5x5 kernels, 8x8 to 32x32 maps, docs/performance.md): per sample is 10-46 % faster from 768 channels at 8x8,
-     * 384 at 16x16 and 192 at 32x32, and 7-70 % slower at half those widths.
+     * 5x5 kernels, 8x8 to 32x32 maps, docs/performance.md): per sample is 15-47 % faster from 192 channels at 32x32
+     * and 384 at 16x16 (6144 channel rows), even at 768 channels on 8x8, and up to 75 % slower at half those widths.
      */
     static final long PER_SAMPLE_CHANNEL_ROWS = 4096;
 
