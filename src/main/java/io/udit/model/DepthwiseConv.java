@@ -60,9 +60,9 @@ final class DepthwiseConv {
     static final long MAX_TERMS = 1024;
 
     /**
-     * From this many channels x map rows the kernel gradient runs sample by sample. Measured on U-DiT's shapes (batch 8,
-     * 5x5 kernels, 8x8 to 32x32 maps, docs/performance.md): per sample is 15-47 % faster from 192 channels at 32x32
-     * and 384 at 16x16 (6144 channel rows), even at 768 channels on 8x8, and up to 75 % slower at half those widths.
+     * From this many channels x map rows the kernel gradient runs sample by sample: on U-DiT's shapes (batch 8, 5x5
+     * kernels, 8x8 to 32x32 maps) that form is as fast or faster from 6144 channel rows and slower at 3072 and below
+     * (docs/performance.md), where a call's fixed cost outweighs the copies it saves.
      */
     static final long PER_SAMPLE_CHANNEL_ROWS = 4096;
 

@@ -62,7 +62,7 @@ class DepthwiseConvGradientTest {
     @Test
     void largeBatchesAreSplitIntoChunksWithTheSameGradients() {
         Generator g = torch.make_generator_cpu(4);
-        // small maps (the batched kernel gradient): 4 Ki elements per sample, so chunks of 512 (512, 88) and of 512 (512, 512, 176)
+        // small maps (the batched kernel gradient): 4 Ki elements per sample, so chunks of 512 samples: 512 + 88 and 512 + 512 + 176
         long[][] cases = {{600, 16, 16, 16}, {1200, 4, 32, 32}};
         for (long[] c : cases) {
             assertTrue(c[1] * c[2] * c[3] * c[0] > DepthwiseConv.CHUNK_ELEMENTS, "the case must need several chunks");
