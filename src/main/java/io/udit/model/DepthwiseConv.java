@@ -83,9 +83,9 @@ final class DepthwiseConv {
         for (long s = 0; s < n; s += samples) {
             for (long r = 0; r < h; r += rows) {
                 long from = s, count = Math.min(samples, n - s), top = r, height = Math.min(rows, h - r);
-                Tensor xs = x.narrow(0, from, count), gs = gy.narrow(0, from, count);
-                Tensor part = NativeScopes.scoped(() -> perSample ? sampleStripGradient(xs, gs, top, height, pad)
-                        : stripGradient(xs, gs, top, height, pad));
+                Tensor part = NativeScopes.scoped(() -> perSample
+                        ? sampleStripGradient(x.narrow(0, from, count), gy.narrow(0, from, count), top, height, pad)
+                        : stripGradient(x.narrow(0, from, count), gy.narrow(0, from, count), top, height, pad));
                 sum = sum == null ? part : sum.add_(part);
             }
         }
