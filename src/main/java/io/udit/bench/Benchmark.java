@@ -9,10 +9,12 @@ import io.udit.model.Form;
 import io.udit.model.ModelConfig;
 import io.udit.sample.SampleRequest;
 import io.udit.sample.Sampling;
+import io.udit.train.BlockwiseAdamW;
 import io.udit.train.FusedAdamW;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 import java.util.ArrayList;
@@ -71,17 +73,29 @@ public final class Benchmark {
                 macsPerImage = 3.0 * (cx.macsTrain() + cx.elementwise());
                 // the trainer's optimizer with the run defaults (lr 1e-4, betas 0.9/0.999, no weight decay)
                 FusedAdamW opt = new FusedAdamW(model.trainableParameters(), 1e-4, 0.9, 0.999, 0);
+                // as the trainer does with checkpointing: each block updated within the backward (then the
+                // optimizer phase holds only the parameters outside the blocks), and the gradient norm measured
+                BlockwiseAdamW blockwise = s.checkpointActivations() ? new BlockwiseAdamW(opt) : null;
+                model.setBlockGradientSink(blockwise);
+                TensorVector params = new TensorVector(model.trainableParameters().toArray(new Tensor[0]));
                 GaussianDiffusion diffusion = GaussianDiffusion.create("");
                 Tensor noise = torch.randn(shape);
                 op = () -> {
                     try (PointerScope scope = new PointerScope()) {
                         long t0 = System.nanoTime();
                         opt.zeroGrad();
+                        if (blockwise != null) blockwise.begin();
                         Tensor loss = diffusion.trainingLosses(model::forward, x, t, y, noise).loss().mean();
                         long t1 = System.nanoTime();
                         loss.backward();
                         long t2 = System.nanoTime();
-                        opt.step();
+                        if (blockwise != null) {
+                            blockwise.gradientNorm(params);
+                            blockwise.finish();
+                        } else {
+                            torch.clip_grad_norm_(params, 1e20);
+                            opt.step();
+                        }
                         phases.add(new double[] {(t1 - t0) / 1e9, (t2 - t1) / 1e9, (System.nanoTime() - t2) / 1e9});
                     }
                 };
@@ -130,7 +144,10 @@ public final class Benchmark {
         m.put("share_of_peak", round(gflops / s.peakGflops(), 3));
         m.put("peak_rss_mb", round(Rss.peak() / 1e6, 0));
         m.put("threads", Engine.threadSettings());
-        if (s.mode() == Mode.TRAIN) m.put("activation_checkpointing", s.checkpointActivations());
+        if (s.mode() == Mode.TRAIN) {
+            m.put("activation_checkpointing", s.checkpointActivations());
+            m.put("blockwise_update", s.checkpointActivations()); // AdamW per block within the backward (BlockwiseAdamW)
+        }
         m.put("other_processes_cpu_share", round(other, 3));
         m.put("quiet_machine", other < 0.05);
         if (s.mode() == Mode.TRAIN) {

@@ -36,7 +36,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--profile", description = "For --mode train: also profile a step's forward and backward by section"
             + " (the forward mode always profiles U-DiT).") boolean profile;
     @Option(names = "--checkpoint-activations", description = "For --mode train: recompute each block in the backward"
-            + " instead of keeping its activations.") boolean checkpointActivations;
+            + " instead of keeping its activations, with AdamW updating each block within the backward, as training does.") boolean checkpointActivations;
 
     @Override
     public Integer call() {

@@ -180,7 +180,9 @@ public final class TrainCommand implements Callable<Integer> {
     Boolean skipNonFinite;
 
     @Option(names = "--checkpoint-activations", description = "Recompute each block's activations during the backward pass instead"
-            + " of keeping them: less memory, the same losses and gradients, more time per step.")
+            + " of keeping them: less memory, the same losses and gradients, more time per step. Unless gradients are"
+            + " clipped, accumulated, averaged over ranks or non-finite steps skipped, AdamW also updates each block as"
+            + " soon as its gradients are complete, so a step never holds all gradients at once.")
     Boolean checkpointActivations;
 
     @Option(names = "--dist-timeout", paramLabel = "SECONDS", defaultValue = "60",

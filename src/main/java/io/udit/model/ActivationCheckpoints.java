@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Activation checkpointing for one forward pass over a chain of blocks (libtorch's C++ API has no
@@ -26,7 +27,8 @@ import java.util.Map;
  * parameter gradients and the gradient of whatever its input came from (the previous leaf, the ops between
  * levels, the embedding). The conditioning vectors enter the blocks as leaves too, and their gradients go back
  * through the embedders once, at the end. The recomputation repeats the same ops on the same values, so losses
- * and gradients are those of the plain graph (up to the summation order of the conditioning gradient).
+ * and gradients are those of the plain graph (up to the summation order of the conditioning gradient). After each
+ * block's backward its parameters' gradients are complete, and an optional sink receives them then.
  *
  * <p>The backward starts from the last block's output: the network must consume no other block output after its
  * last block (true for U-DiT with a non-empty last level, and for DiT).
@@ -37,12 +39,17 @@ final class ActivationCheckpoints {
     private final List<Entry> tape = new ArrayList<>();
     private final Map<Tensor, Tensor> condLeaves = new IdentityHashMap<>(); // conditioning (graph) -> its leaf
     private final boolean enabled;
+    private final Consumer<List<Tensor>> sink;
     private Tensor hooked;
     private int hookHandle;
 
-    /** For one forward pass; when not enabled, block calls are plain calls. */
-    ActivationCheckpoints(boolean enabled) {
+    /**
+     * For one forward pass; when not enabled, block calls are plain calls. A non-null sink receives each block's
+     * trainable parameters right after the block's backward (see Backbone.setBlockGradientSink).
+     */
+    ActivationCheckpoints(boolean enabled, Consumer<List<Tensor>> sink) {
         this.enabled = enabled;
+        this.sink = sink;
     }
 
     /** A block call: checkpointed when enabled and autograd is recording, a plain call otherwise. */
@@ -80,6 +87,7 @@ final class ActivationCheckpoints {
                 }
             }
             e.output.mutable_grad().reset();
+            if (sink != null) sink.accept(trainableParameters(e.block));
         }
         // The outer backward still has to take the layers after the blocks back through the same embedders: keep
         // their graph. It reaches them after this hook, since it runs the ready node created last first and the
@@ -92,5 +100,12 @@ final class ActivationCheckpoints {
         }
         tape.clear();
         condLeaves.clear();
+    }
+
+    private static List<Tensor> trainableParameters(Hooked block) {
+        TensorVector all = block.parameters();
+        List<Tensor> out = new ArrayList<>();
+        for (long i = 0; i < all.size(); i++) if (all.get(i).requires_grad()) out.add(all.get(i));
+        return out;
     }
 }

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * What U-DiT and DiT share: a denoiser eps(x, t, y) with reference state-dict names, two forms (train / eval),
@@ -21,6 +22,7 @@ public abstract class Backbone extends Module {
     private boolean onCpu = true;
     private volatile AttentionKernel kernelOverride;
     private volatile boolean checkpointing;
+    private volatile Consumer<List<Tensor>> blockGradientSink;
 
     public abstract ModelConfig config();
 
@@ -103,9 +105,20 @@ public abstract class Backbone extends Module {
         this.checkpointing = on;
     }
 
+    /**
+     * Receives, during the backward of a checkpointed forward, each block's trainable parameters as soon as their
+     * gradients are complete (a block's parameters serve that block only), so that an optimizer can update them and
+     * drop their gradients while the backward goes on: the step then holds the gradients of the blocks not yet
+     * reached instead of the whole network's. The parameters outside the blocks get theirs when the backward ends.
+     * Null (the default): none; no effect without checkpointing.
+     */
+    public void setBlockGradientSink(Consumer<List<Tensor>> sink) {
+        this.blockGradientSink = sink;
+    }
+
     /** The block-call policy for one forward pass. */
     protected final ActivationCheckpoints blockCalls() {
-        return new ActivationCheckpoints(checkpointing);
+        return new ActivationCheckpoints(checkpointing, blockGradientSink);
     }
 
     /** Parameters (and buffers) by their reference names, in registration order; tensors share storage with the model. */

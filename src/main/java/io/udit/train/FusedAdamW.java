@@ -1,6 +1,7 @@
 package io.udit.train;
 
 import io.udit.engine.NativeScopes;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Dispatcher;
 import org.bytedeco.pytorch.GenericList;
 import org.bytedeco.pytorch.IValue;
@@ -16,7 +17,9 @@ import org.bytedeco.pytorch.Type;
 import org.bytedeco.pytorch.global.torch;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * AdamW with torch::optim::AdamW's arithmetic (decoupled weight decay, bias-corrected moments, eps added to the
@@ -31,6 +34,7 @@ public final class FusedAdamW {
     private static final OperatorHandle FUSED = Dispatcher.singleton().findSchemaOrThrow("aten::_fused_adamw_", "");
 
     private final List<Tensor> params;
+    private final Map<Long, Integer> indexByImpl = new HashMap<>(); // a parameter's TensorImpl address -> its index
     private final Tensor[] expAvg, expAvgSq;
     private final long[] steps; // 0: the parameter has no state yet (never updated, or none loaded)
     private double lr;
@@ -42,6 +46,7 @@ public final class FusedAdamW {
             if (!p.is_non_overlapping_and_dense()) throw new IllegalArgumentException("FusedAdamW needs dense parameters");
         }
         this.params = List.copyOf(params);
+        for (int i = 0; i < this.params.size(); i++) indexByImpl.put(this.params.get(i).unsafeGetTensorImpl().address(), i);
         this.expAvg = new Tensor[params.size()];
         this.expAvgSq = new Tensor[params.size()];
         this.steps = new long[params.size()];
@@ -78,10 +83,35 @@ public final class FusedAdamW {
 
     /** One update of every parameter that has a gradient. */
     public void step() {
+        List<Integer> idx = new ArrayList<>();
+        for (int i = 0; i < params.size(); i++) idx.add(i);
+        stepOver(idx);
+    }
+
+    /**
+     * One update of those of {@code some} (parameters of this optimizer, as other wrappers of the same tensors) that
+     * have a gradient, whose gradients are then dropped; {@link #step} later updates only the parameters it did not
+     * reach. The arithmetic is that of {@link #step}: each parameter is updated once per step either way.
+     */
+    public void stepAndDropGradients(List<Tensor> some) {
+        List<Integer> idx = new ArrayList<>();
+        for (Tensor t : some) {
+            Integer i = indexByImpl.get(t.unsafeGetTensorImpl().address());
+            if (i == null) throw new IllegalArgumentException("not a parameter of this optimizer");
+            if (!idx.contains(i)) idx.add(i);
+        }
+        // in a scope of its own: the gradients' Java handles made here go with it, so dropping frees the memory now
+        try (PointerScope scope = new PointerScope()) {
+            stepOver(idx);
+        }
+        for (int i : idx) params.get(i).mutable_grad().reset();
+    }
+
+    private void stepOver(List<Integer> candidates) {
         try (NoGradGuard g = new NoGradGuard()) {
             // the kernel takes one step count per tensor; parameters updated equally often share one tensor
             List<Integer> idx = new ArrayList<>();
-            for (int i = 0; i < params.size(); i++) {
+            for (int i : candidates) {
                 if (!params.get(i).grad().defined()) continue;
                 steps[i]++;
                 idx.add(i);

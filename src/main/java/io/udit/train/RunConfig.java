@@ -44,7 +44,9 @@ import java.util.Set;
  * @param loaderWorkers   data loader threads (0 = automatic)
  * @param skipNonFinite   skip steps with a NaN/Inf loss or gradient instead of stopping
  * @param checkpointActivations recompute each block's activations in the backward pass instead of keeping them
- *                        (less memory, the same losses and gradients, more time)
+ *                        (less memory, the same losses and gradients, more time); without clipping,
+ *                        accumulation, ranks or skipping, AdamW then updates each block within the backward
+ *                        (BlockwiseAdamW)
  * @param eval            evaluation during training: sample fixed noise every N steps, score it, keep the best checkpoint
  */
 public record RunConfig(

@@ -299,6 +299,11 @@ public final class Trainer {
         int rank = group == null ? 0 : group.rank(), world = group == null ? 1 : group.worldSize();
         long[] xShape = {micro, data.channels(), data.resolution(), data.resolution()};
         List<Double> losses = new ArrayList<>();
+        // a checkpointed backward updates each block as soon as its gradients are complete, unless the update needs
+        // every gradient first (see BlockwiseAdamW)
+        BlockwiseAdamW blockwise = config.checkpointActivations() && group == null && accum == 1 && config.gradClip() == 0
+                && !config.skipNonFinite() ? new BlockwiseAdamW(st.optimizer) : null;
+        st.model.setBlockGradientSink(blockwise);
         try (BatchLoader loader = BatchLoader.builder(data, micro).seed(config.seed())
                 .startPosition(step * config.globalBatch()).shard(rank, world)
                 .workers(config.loaderWorkers() > 0 ? config.loaderWorkers() : BatchLoader.defaultWorkers()).build();
@@ -314,6 +319,7 @@ public final class Trainer {
                 try (PointerScope scope = new PointerScope()) {
                     st.optimizer.setLearningRate(lr);
                     st.optimizer.zeroGrad();
+                    if (blockwise != null) blockwise.begin();
                     sums = accumulateGradients(st.model, loader, xShape, step, micro, accum, rank, world);
                     stopHere = stopRequested || System.nanoTime() >= deadlineNanos;
                     if (group != null) {
@@ -326,7 +332,7 @@ public final class Trainer {
                         stopHere = shared[3] > 0; // rank 0's clock decides, so every rank stops at the same step
                         lrFactor = shared[4]; // and sets the next step's learning rate, so the replicas stay equal
                     }
-                    gradNorm = applyUpdate(st, step, sums[0], out == null ? null : out.lastCheckpoint);
+                    gradNorm = applyUpdate(st, blockwise, step, sums[0], out == null ? null : out.lastCheckpoint);
                 }
                 step++;
                 boolean last = step == config.steps() || stopHere;
@@ -373,10 +379,14 @@ public final class Trainer {
         return sums;
     }
 
-    /** Clips (or measures) the gradient norm and applies AdamW and the EMA, unless the step is not finite. */
-    private double applyUpdate(State st, long step, double lossSum, Path lastCheckpoint) {
+    /**
+     * Clips (or measures) the gradient norm and applies AdamW and the EMA, unless the step is not finite. With a
+     * blockwise update the blocks are updated already, and only the parameters outside them are left.
+     */
+    private double applyUpdate(State st, BlockwiseAdamW blockwise, long step, double lossSum, Path lastCheckpoint) {
         // the global gradient norm, clipped when asked (an infinite bound only measures it)
-        double gradNorm = torch.clip_grad_norm_(st.paramVector, config.gradClip() > 0 ? config.gradClip() : 1e20);
+        double gradNorm = blockwise != null ? blockwise.gradientNorm(st.paramVector)
+                : torch.clip_grad_norm_(st.paramVector, config.gradClip() > 0 ? config.gradClip() : 1e20);
         boolean finite = Double.isFinite(gradNorm) && Double.isFinite(lossSum);
         if (!finite && config.skipNonFinite()) {
             skippedSteps++;
@@ -384,10 +394,12 @@ public final class Trainer {
                     Double.isFinite(lossSum) ? "gradient" : "loss", skippedSteps);
         } else if (!finite) {
             throw new NonFiniteException("non-finite " + (Double.isFinite(lossSum) ? "gradient norm" : "loss")
-                    + " at step " + (step + 1) + "; stopped before the update, so no poisoned weights were written (last"
-                    + " checkpoint: " + lastCheckpoint + "). Try a lower --lr, --grad-clip 1, --warmup or --skip-nonfinite.");
+                    + " at step " + (step + 1) + "; stopped before " + (blockwise != null ? "any weight took a non-finite gradient" : "the update")
+                    + ", so no poisoned weights were written (last checkpoint: " + lastCheckpoint + ")."
+                    + " Try a lower --lr, --grad-clip 1, --warmup or --skip-nonfinite.");
         } else {
-            st.optimizer.step();
+            if (blockwise != null) blockwise.finish();
+            else st.optimizer.step();
             st.ema.update(Ema.decayAt(config.emaDecay(), config.emaWarmup(), step));
         }
         return gradNorm;

@@ -50,6 +50,30 @@ class ActivationCheckpointingTest {
         compare(DIT, true);
     }
 
+    /**
+     * The block gradient sink receives every block parameter once, after the block's backward, with its gradient
+     * already complete (equal to the plain graph's whole gradient), and nothing outside the blocks.
+     */
+    @Test
+    void theSinkGetsEachBlocksParametersWithTheirFinalGradients() {
+        for (String json : new String[] {UDIT, DIT}) {
+            ModelConfig config = ModelConfigs.fromMap(Json.parseObject(json));
+            Map<String, Tensor> plain = new LinkedHashMap<>(), delivered = new LinkedHashMap<>();
+            step(config, false, plain, false, null);
+            step(config, true, new LinkedHashMap<>(), false, delivered);
+            java.util.Set<String> blockParams = new java.util.TreeSet<>();
+            for (String k : plain.keySet()) {
+                if (k.startsWith("blocks.") || java.util.Arrays.stream(UDiT.LEVEL_NAMES).anyMatch(l -> k.startsWith(l + "."))) blockParams.add(k);
+            }
+            assertTrue(blockParams.size() > 10, "block parameters found: " + blockParams.size());
+            assertEquals(blockParams, new java.util.TreeSet<>(delivered.keySet()), config.family());
+            for (String k : blockParams) {
+                double err = Tensors.relativeError(delivered.get(k), plain.get(k));
+                assertTrue(err <= 1e-6, k + ": gradient at delivery, relative error " + err);
+            }
+        }
+    }
+
     private static void compare(String json) {
         compare(json, false);
     }
@@ -57,7 +81,7 @@ class ActivationCheckpointingTest {
     private static void compare(String json, boolean collectGarbage) {
         ModelConfig config = ModelConfigs.fromMap(Json.parseObject(json));
         Map<String, Tensor> plain = new LinkedHashMap<>(), checkpointed = new LinkedHashMap<>();
-        double lossPlain = step(config, false, plain, collectGarbage), lossCheckpointed = step(config, true, checkpointed, collectGarbage);
+        double lossPlain = step(config, false, plain, collectGarbage, null), lossCheckpointed = step(config, true, checkpointed, collectGarbage, null);
         assertEquals(lossPlain, lossCheckpointed, 1e-7 * Math.abs(lossPlain), "loss");
         assertEquals(plain.keySet(), checkpointed.keySet());
         double worst = 0;
@@ -70,9 +94,24 @@ class ActivationCheckpointingTest {
                 config.family(), lossCheckpointed, lossPlain, worst);
     }
 
-    /** One training loss and its gradients, from a fixed model, batch and noise. */
-    private static double step(ModelConfig config, boolean checkpointing, Map<String, Tensor> grads, boolean collectGarbage) {
+    /**
+     * One training loss and its gradients, from a fixed model, batch and noise; with {@code delivered}, a block
+     * gradient sink records there the gradient each parameter has when the sink receives it (by name, once each).
+     */
+    private static double step(ModelConfig config, boolean checkpointing, Map<String, Tensor> grads, boolean collectGarbage,
+                               Map<String, Tensor> delivered) {
         Backbone model = config.build(3);
+        if (delivered != null) {
+            Map<Long, String> names = new java.util.HashMap<>();
+            for (var e : model.stateDict().entrySet()) names.put(e.getValue().unsafeGetTensorImpl().address(), e.getKey());
+            model.setBlockGradientSink(ps -> {
+                for (Tensor p : ps) {
+                    String name = names.get(p.unsafeGetTensorImpl().address());
+                    Tensor before = delivered.put(name, io.udit.engine.NativeScopes.escape(p.grad().clone())); // past the step's scope
+                    assertTrue(before == null, name + " delivered twice");
+                }
+            });
+        }
         // non-zero adaLN / output weights, so that every block's gradient is non-trivial
         try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
             org.bytedeco.pytorch.Generator gen = torch.make_generator_cpu(5);

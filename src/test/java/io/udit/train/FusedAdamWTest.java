@@ -130,6 +130,73 @@ class FusedAdamWTest {
         assertTrue(b.get(1).is_contiguous(torch.MemoryFormat.ChannelsLast), "the update kept the parameter's layout");
     }
 
+    /**
+     * Updating some parameters early (as a checkpointed backward does block by block, through other wrappers of the
+     * same tensors) and the rest with step() gives exactly the updates of one step() over all, the third parameter's
+     * missing gradients and step counts included; the early ones lose their gradients, and a tensor the optimizer
+     * does not hold is refused.
+     */
+    @Test
+    void anEarlyUpdateOfSomeParametersIsTheSameUpdate() {
+        List<Tensor> a = params(), b = params();
+        FusedAdamW whole = new FusedAdamW(a, LR, B1, B2, WD), split = new FusedAdamW(b, LR, B1, B2, WD);
+        for (int step = 0; step < 6; step++) {
+            whole.zeroGrad();
+            backward(a, step);
+            whole.step();
+            split.zeroGrad();
+            backward(b, step);
+            // new wrappers of the same tensors, one of them twice: still one update each
+            Tensor g0 = new Tensor(b.get(0).grad()); // this test's own reference to the gradient
+            split.stepAndDropGradients(List.of(new Tensor(b.get(2)), new Tensor(b.get(0)), b.get(0)));
+            assertTrue(!b.get(0).grad().defined() && !b.get(2).grad().defined(), "early gradients dropped");
+            assertEquals(1, g0.use_count(), "the dropped gradient is held by nothing but this test (its memory is free)");
+            assertTrue(b.get(1).grad().defined(), "the others keep theirs");
+            split.step();
+            for (int i = 0; i < a.size(); i++) {
+                assertEquals(0.0, Tensors.maxAbsDiff(a.get(i), b.get(i)), "parameter " + i + " after step " + step);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> split.stepAndDropGradients(List.of(b.get(0).detach())));
+    }
+
+    /**
+     * BlockwiseAdamW: blocks applied as they arrive and the rest at the end give the whole step's update and the
+     * whole gradient norm; once a block's gradient is not finite, neither it nor any later block is applied.
+     */
+    @Test
+    void blockwiseUpdatesMatchTheWholeStepAndStopAtANonFiniteBlock() {
+        List<Tensor> a = params(), b = params();
+        FusedAdamW whole = new FusedAdamW(a, LR, B1, B2, WD);
+        BlockwiseAdamW blockwise = new BlockwiseAdamW(new FusedAdamW(b, LR, B1, B2, WD));
+        TensorVector all = new TensorVector(b.toArray(new Tensor[0]));
+        for (int step = 0; step < 4; step++) {
+            whole.zeroGrad();
+            backward(a, step);
+            double norm = torch.clip_grad_norm_(new TensorVector(a.toArray(new Tensor[0])), 1e20);
+            whole.step();
+            for (Tensor p : b) p.mutable_grad().reset();
+            blockwise.begin();
+            backward(b, step);
+            blockwise.accept(List.of(b.get(1)));
+            blockwise.accept(List.of(b.get(3), b.get(2)));
+            assertTrue(blockwise.finite());
+            assertEquals(norm, blockwise.gradientNorm(all), 1e-6 * norm, "gradient norm, step " + step);
+            blockwise.finish();
+            for (int i = 0; i < a.size(); i++) assertEquals(0.0, Tensors.maxAbsDiff(a.get(i), b.get(i)), "parameter " + i);
+        }
+        List<Tensor> before = new ArrayList<>();
+        for (Tensor p : b) before.add(p.detach().clone());
+        for (Tensor p : b) p.mutable_grad().reset();
+        blockwise.begin();
+        backward(b, 0);
+        b.get(0).grad().select(0, 3).select(0, 2).fill_(new Scalar(Double.NaN));
+        blockwise.accept(List.of(b.get(0)));
+        blockwise.accept(List.of(b.get(3)));
+        assertTrue(!blockwise.finite() && Double.isNaN(blockwise.gradientNorm(all)), "the non-finite block is reported");
+        for (int i = 0; i < b.size(); i++) assertEquals(0.0, Tensors.maxAbsDiff(before.get(i), b.get(i)), "parameter " + i + " changed");
+    }
+
     @Test
     void aGradientInTheParametersMemoryOrderIsUsedAsItIs() {
         // a 1x1 conv weight and its channels-last gradient: other strides, on size-1 axes only, so the same order

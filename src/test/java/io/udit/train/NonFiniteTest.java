@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,6 +28,26 @@ class NonFiniteTest {
                 () -> new Trainer(exploding(), TrainerTest.microData(), tmp, RunFolder.Start.NEW, null).run());
         assertTrue(e.getMessage().contains("at step") && e.getMessage().contains("lower --lr"), e.getMessage());
         for (Path p : TrainingCheckpoint.list(tmp.resolve("checkpoints"))) {
+            var model = TrainerTest.microConfig().build(0);
+            TrainingCheckpoint.load(p, model, new Ema(model).model(), null);
+            for (var t : model.stateDict().values()) assertTrue(t.isfinite().all().item_bool(), p + " holds non-finite weights");
+        }
+    }
+
+    /**
+     * With activation checkpointing the blocks are updated within the backward (BlockwiseAdamW): a non-finite
+     * gradient still stops the run before it reaches a weight, and no checkpoint holds a non-finite weight.
+     */
+    @Test
+    void stopsWithTheStepWhenBlocksAreUpdatedWithinTheBackward() throws Exception {
+        Engine.init();
+        Trainer.NonFiniteException e = assertThrows(Trainer.NonFiniteException.class, () -> new Trainer(
+                exploding().toBuilder().checkpointActivations(true).build(), TrainerTest.microData(), tmp.resolve("ckpt"),
+                RunFolder.Start.NEW, null).run());
+        assertTrue(e.getMessage().contains("at step") && e.getMessage().contains("non-finite gradient"), e.getMessage());
+        List<Path> saved = TrainingCheckpoint.list(tmp.resolve("ckpt").resolve("checkpoints"));
+        assertTrue(!saved.isEmpty(), "no checkpoint before the stop");
+        for (Path p : saved) {
             var model = TrainerTest.microConfig().build(0);
             TrainingCheckpoint.load(p, model, new Ema(model).model(), null);
             for (var t : model.stateDict().values()) assertTrue(t.isfinite().all().item_bool(), p + " holds non-finite weights");

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -115,10 +116,15 @@ class TrainerTest {
 
     @Test
     void activationCheckpointingTrainsTheSameRun() throws Exception {
-        Trainer.Result plain = new Trainer(config(3, 3), microData(), tmp.resolve("plain"), RunFolder.Start.NEW, null).run();
+        // checkpointed, the trainer updates each block within the backward (BlockwiseAdamW): same losses, gradient
+        // norms and weights
+        List<Double> normsPlain = new ArrayList<>(), normsCkpt = new ArrayList<>();
+        Trainer.Result plain = new Trainer(config(3, 3), microData(), tmp.resolve("plain"), RunFolder.Start.NEW,
+                s -> normsPlain.add(s.gradNorm())).run();
         Trainer.Result ckpt = new Trainer(builder(3, 3).checkpointActivations(true).build(), microData(), tmp.resolve("ckpt"),
-                RunFolder.Start.NEW, null).run();
+                RunFolder.Start.NEW, s -> normsCkpt.add(s.gradNorm())).run();
         for (int i = 0; i < 3; i++) assertEquals(plain.losses().get(i), ckpt.losses().get(i), 1e-6 * Math.abs(plain.losses().get(i)));
+        for (int i = 0; i < 3; i++) assertEquals(normsPlain.get(i), normsCkpt.get(i), 1e-5 * normsPlain.get(i), "gradient norm, step " + (i + 1));
         Map<String, Tensor> a = plain.model().stateDict(), b = ckpt.model().stateDict();
         for (String k : a.keySet()) assertTrue(Tensors.relativeError(b.get(k), a.get(k)) < 1e-5, k);
     }
