@@ -27,15 +27,14 @@ import java.util.function.Consumer;
  * parameter gradients and the gradient of whatever its input came from (the previous leaf, the ops between
  * levels, the embedding). The conditioning vectors enter the blocks as leaves too, and their gradients go back
  * through the embedders once, at the end. The recomputation repeats the same ops on the same values, so losses
- * and gradients are those of the plain graph (up to the summation order of the conditioning gradient). Attention is
- * not run again: the recomputation reuses each attention's output from the forward (see AttentionMemo). After each
+ * and gradients are those of the plain graph (up to the summation order of the conditioning gradient). After each
  * block's backward its parameters' gradients are complete, and an optional sink receives them then.
  *
  * <p>The backward starts from the last block's output: the network must consume no other block output after its
  * last block (true for U-DiT with a non-empty last level, and for DiT).
  */
 final class ActivationCheckpoints {
-    private record Entry(Hooked.Conditioned block, Tensor input, Tensor cond, Tensor output, AttentionMemo attention) {}
+    private record Entry(Hooked.Conditioned block, Tensor input, Tensor cond, Tensor output) {}
 
     private final List<Entry> tape = new ArrayList<>();
     private final Map<Tensor, Tensor> condLeaves = new IdentityHashMap<>(); // conditioning (graph) -> its leaf
@@ -58,13 +57,12 @@ final class ActivationCheckpoints {
         if (!enabled || !GradMode.is_enabled()) return block.call(x, c);
         // kept past the caller's inner native scopes: later blocks and the backward use it
         Tensor cLeaf = condLeaves.computeIfAbsent(c, k -> NativeScopes.escape(k.detach().requires_grad_(true)));
-        AttentionMemo attention = new AttentionMemo();
         Tensor y;
         try (NoGradGuard g = new NoGradGuard()) {
-            y = attention.recording(() -> block.call(x, cLeaf));
+            y = block.call(x, cLeaf);
         }
         Tensor out = y.requires_grad_(true);
-        tape.add(new Entry(block, x, cLeaf, out, attention));
+        tape.add(new Entry(block, x, cLeaf, out));
         if (hooked != null) hooked.remove_hook(hookHandle);
         VoidTensorHook driver = NativeScopes.escape(new VoidTensorHook() {
             @Override
@@ -84,11 +82,10 @@ final class ActivationCheckpoints {
             Tensor g = k == tape.size() - 1 ? lastGrad : e.output.grad();
             if (g.defined()) {
                 try (PointerScope scope = new PointerScope(); AutoGradMode on = new AutoGradMode(true)) {
-                    Tensor y = e.attention.replaying(() -> e.block.call(e.input, e.cond));
+                    Tensor y = e.block.call(e.input, e.cond);
                     torch.backward(new TensorVector(y), new TensorVector(g), new BoolOptional(false), false, new TensorVector());
                 }
             }
-            e.attention.release();
             e.output.mutable_grad().reset();
             if (sink != null) sink.accept(trainableParameters(e.block));
         }

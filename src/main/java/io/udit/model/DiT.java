@@ -1,6 +1,7 @@
 package io.udit.model;
 
 import io.udit.engine.Tensors;
+import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
@@ -64,7 +65,7 @@ public final class DiT extends Backbone {
             double scale = 1.0 / Math.sqrt(headDim);
             Tensor o;
             if (kernel == AttentionKernel.FUSED) {
-                o = AttentionMemo.sdpa(q, k, v, scale);
+                o = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, false, new DoubleOptional(scale), false);
             } else {
                 o = torch.matmul(Ops.softmaxLast(torch.matmul(q.mul(new Scalar(scale)), k.transpose(-2, -1))), v);
             }

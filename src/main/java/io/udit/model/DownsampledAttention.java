@@ -3,9 +3,11 @@ package io.udit.model;
 import io.udit.engine.NativeScopes;
 import io.udit.engine.Tensors;
 import io.udit.model.UDiTConfig.AttentionType;
+import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -147,7 +149,8 @@ public final class DownsampledAttention extends Hooked.Unary {
         Tensor[] qkPair = type == AttentionType.COSINE ? cosineNormalized(qk, b, p, n) : heads(qk, b, p, n);
         double scale = type == AttentionType.COSINE ? 1.0 : 1.0 / Math.sqrt(headDim);
         Tensor[] qkv = sequences(qkPair[0], qkPair[1], v, b * p, n);
-        return Hooks.step("attn sdpa", () -> AttentionMemo.sdpa(qkv[0], qkv[1], qkv[2], scale).reshape(b, p, heads, n, headDim));
+        return Hooks.step("attn sdpa", () -> torch.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], new TensorOptional(),
+                0.0, false, new DoubleOptional(scale), false).reshape(b, p, heads, n, headDim));
     }
 
     /** q, k, v as (b p, heads, n, headDim): one batch of attention sequences. */
