@@ -349,6 +349,8 @@ public final class Trainer {
                 }
                 if (last) break;
             }
+        } finally {
+            st.model.setBlockGradientSink(null); // the model outlives the run (Result), the sink is this run's
         }
         if (out != null) out.finish();
         return new Result(step, out == null ? null : out.lastCheckpoint, losses, st.model, st.ema.model());

@@ -116,17 +116,35 @@ class TrainerTest {
 
     @Test
     void activationCheckpointingTrainsTheSameRun() throws Exception {
-        // checkpointed, the trainer updates each block within the backward (BlockwiseAdamW): same losses, gradient
-        // norms and weights
+        // with clipping and accumulation (which need every gradient first) the update runs after the backward
+        Trainer.Result clippedPlain = new Trainer(config(3, 3), microData(), tmp.resolve("clipped-plain"), RunFolder.Start.NEW, null).run();
+        Trainer.Result clippedCkpt = new Trainer(builder(3, 3).checkpointActivations(true).build(), microData(),
+                tmp.resolve("clipped-ckpt"), RunFolder.Start.NEW, null).run();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(clippedPlain.losses().get(i), clippedCkpt.losses().get(i), 1e-6 * Math.abs(clippedPlain.losses().get(i)));
+        }
+        Map<String, Tensor> ca = clippedPlain.model().stateDict(), cb = clippedCkpt.model().stateDict();
+        for (String k : ca.keySet()) assertTrue(Tensors.relativeError(cb.get(k), ca.get(k)) < 1e-5, k);
+
+        // without them, checkpointed, the trainer updates each block within the backward (BlockwiseAdamW): same
+        // losses, gradient norms and weights
+        RunConfig.Builder unclipped = builder(3, 3).gradClip(0).batch(4, 4);
         List<Double> normsPlain = new ArrayList<>(), normsCkpt = new ArrayList<>();
-        Trainer.Result plain = new Trainer(config(3, 3), microData(), tmp.resolve("plain"), RunFolder.Start.NEW,
+        Trainer.Result plain = new Trainer(unclipped.build(), microData(), tmp.resolve("plain"), RunFolder.Start.NEW,
                 s -> normsPlain.add(s.gradNorm())).run();
-        Trainer.Result ckpt = new Trainer(builder(3, 3).checkpointActivations(true).build(), microData(), tmp.resolve("ckpt"),
+        Trainer.Result ckpt = new Trainer(unclipped.checkpointActivations(true).build(), microData(), tmp.resolve("ckpt"),
                 RunFolder.Start.NEW, s -> normsCkpt.add(s.gradNorm())).run();
         for (int i = 0; i < 3; i++) assertEquals(plain.losses().get(i), ckpt.losses().get(i), 1e-6 * Math.abs(plain.losses().get(i)));
         for (int i = 0; i < 3; i++) assertEquals(normsPlain.get(i), normsCkpt.get(i), 1e-5 * normsPlain.get(i), "gradient norm, step " + (i + 1));
         Map<String, Tensor> a = plain.model().stateDict(), b = ckpt.model().stateDict();
         for (String k : a.keySet()) assertTrue(Tensors.relativeError(b.get(k), a.get(k)) < 1e-5, k);
+        // the finished run leaves no optimizer attached: a later backward through its model changes no weight
+        Map<String, Tensor> before = new java.util.LinkedHashMap<>();
+        for (var e : b.entrySet()) before.put(e.getKey(), e.getValue().detach().clone());
+        int n = 2, side = ckpt.model().config().inputSize(), ch = ckpt.model().config().inChannels();
+        Tensor x = org.bytedeco.pytorch.global.torch.randn(n, ch, side, side);
+        ckpt.model().forward(x, Tensors.longs(5, 500), Tensors.longs(0, 1)).square().mean().backward();
+        for (var e : b.entrySet()) assertEquals(0.0, Tensors.maxAbsDiff(e.getValue(), before.get(e.getKey())), e.getKey());
     }
 
     @Test
