@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 /**
  * AdamW applied block by block inside a checkpointed backward (the sink of Backbone.setBlockGradientSink): each
  * block's parameters are updated as soon as their gradients are complete, and those gradients are dropped, so a
- * step never holds the whole network's gradients at once (for U-DiT-B, 925 MB of its 231 M parameters). The update
+ * step never holds the whole network's gradients at once (docs/performance.md has the memory this saves). The update
  * of each parameter is the one {@link FusedAdamW#step} makes; what changes is only when it runs.
  *
  * <p>The gradient norm is summed as the blocks arrive. A block whose gradients are not finite is left as it is and
