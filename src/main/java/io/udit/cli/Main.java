@@ -46,27 +46,27 @@ public final class Main implements Runnable {
         cl.registerConverter(Float.class, v -> (float) finiteDouble(v)).registerConverter(float.class, v -> (float) finiteDouble(v));
         cl.setParameterExceptionHandler((ex, args1) -> {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("udit " + c.getCommandName() + ": " + oneLine(ex.getMessage()) + " (see udit " + c.getCommandName() + " --help)");
+            c.getErr().println(name(c) + ": " + oneLine(ex.getMessage()) + " (see " + name(c) + " --help)");
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             if (isUserError(ex)) {
-                commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + message(ex));
+                commandLine.getErr().println(name(commandLine) + ": " + message(ex));
                 return 2;
             }
             if (ex instanceof io.udit.train.Trainer.NonFiniteException) {
-                commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + message(ex));
+                commandLine.getErr().println(name(commandLine) + ": " + message(ex));
                 return 4;
             }
             if (ex instanceof io.udit.dist.ProcessGroup.PeerLostException) {
-                commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + message(ex));
+                commandLine.getErr().println(name(commandLine) + ": " + message(ex));
                 return 3;
             }
             if (isOutOfMemory(ex)) {
-                commandLine.getErr().println("udit " + commandLine.getCommandName() + ": " + outOfMemory(ex));
+                commandLine.getErr().println(name(commandLine) + ": " + outOfMemory(ex));
                 return 2;
             }
-            commandLine.getErr().println("udit " + commandLine.getCommandName() + ": internal error: " + oneLine(ex) + CrashReports.write(ex));
+            commandLine.getErr().println(name(commandLine) + ": internal error: " + oneLine(ex) + CrashReports.write(ex));
             return 1;
         });
         try {
@@ -75,6 +75,11 @@ public final class Main implements Runnable {
             System.err.println("udit: " + outOfMemory(e));
             return 2;
         }
+    }
+
+    /** The command as the user typed it, e.g. "udit experiment run": error lines name it. */
+    private static String name(CommandLine c) {
+        return c.getCommandSpec().qualifiedName();
     }
 
     /** Help pages are rendered this wide: descriptions get a column wide enough that no word of theirs is split. */

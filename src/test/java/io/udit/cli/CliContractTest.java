@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -175,6 +176,20 @@ class CliContractTest {
             Throwable c = e.getCause() != null ? e.getCause() : e;
             return new Cli.Result(-1, "", "threw " + c); // e.g. OutOfMemoryError escaping the CLI: reported as a failure of this row
         }
+    }
+
+    /** A subcommand's error line starts with the command as typed, so that its "see ... --help" hint works. */
+    @Test
+    void errorLinesOfSubcommandsNameTheWholeCommand() {
+        Cli.Result parse = Cli.run("experiment", "run", config.toString(), "--out", tmp.resolve("exp").toString(), "--jobs", "abc");
+        assertEquals(2, parse.exitCode(), parse.all());
+        assertTrue(parse.err().startsWith("udit experiment run: "), parse.err());
+        assertTrue(parse.err().strip().endsWith("(see udit experiment run --help)"), parse.err());
+        Cli.Result missing = Cli.run("experiment", "report", tmp.resolve("no-such-experiment").toString());
+        assertEquals(2, missing.exitCode(), missing.all());
+        assertTrue(missing.err().startsWith("udit experiment report: "), missing.err());
+        Cli.Result top = Cli.run("bench", "--batch", "0", "--config", config.toString());
+        assertTrue(top.err().startsWith("udit bench: "), top.err());
     }
 
     @Test
