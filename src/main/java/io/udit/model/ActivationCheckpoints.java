@@ -87,7 +87,11 @@ final class ActivationCheckpoints {
                 }
             }
             e.output.mutable_grad().reset();
-            if (sink != null) sink.accept(trainableParameters(e.block));
+            if (sink != null) {
+                try (PointerScope scope = new PointerScope()) {
+                    sink.accept(trainableParameters(e.block));
+                }
+            }
         }
         // The outer backward still has to take the layers after the blocks back through the same embedders: keep
         // their graph. It reaches them after this hook, since it runs the ready node created last first and the
@@ -102,10 +106,14 @@ final class ActivationCheckpoints {
         condLeaves.clear();
     }
 
+    /** Own handles: a tensor taken out of a TensorVector with get(i) points into the vector, which may be freed first. */
     private static List<Tensor> trainableParameters(Hooked block) {
         TensorVector all = block.parameters();
         List<Tensor> out = new ArrayList<>();
-        for (long i = 0; i < all.size(); i++) if (all.get(i).requires_grad()) out.add(all.get(i));
+        for (long i = 0; i < all.size(); i++) {
+            Tensor p = new Tensor(all.get(i));
+            if (p.requires_grad()) out.add(p);
+        }
         return out;
     }
 }
