@@ -154,13 +154,16 @@ public final class ExperimentCommand implements Runnable {
     }
 
     @Command(name = "sweep", mixinStandardHelpOptions = true,
-            description = {"Score an arm's finished runs again at several sampler step counts (the evaluation's labels and noise,",
-                    "every seed): how many steps its sampler needs. Points are written to DIR/sweeps/ARM/SAMPLER/ and skipped when there."},
+            description = {"Score an arm's finished runs again at several sampler step counts or guidance scales (the evaluation's",
+                    "labels and noise, every seed): how many steps its sampler needs, and which guidance suits it. Points are",
+                    "written to DIR/sweeps/ARM/SAMPLER/ and skipped when there."},
             footer = {"", "Examples:",
                     "  udit experiment sweep experiments/flow-vs-ddpm.json --out runs/fvd --arm flow \\",
                     "        --sampler-steps 4,7,13",
                     "  udit experiment sweep experiments/flow-vs-ddpm.json --out runs/fvd --arm ddpm \\",
-                    "        --sampler ddim --sampler-steps 10,25,50"})
+                    "        --sampler ddim --sampler-steps 10,25,50",
+                    "  udit experiment sweep experiments/flow-vs-ddpm.json --out runs/fvd --arm flow \\",
+                    "        --cfg-scales 1,1.5,2,3,4,6"})
     static final class Sweep implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "FILE", description = "The experiment file the folder was run from.")
         Path file;
@@ -174,9 +177,13 @@ public final class ExperimentCommand implements Runnable {
         @Option(names = "--sampler", paramLabel = "NAME", description = "Sampler (default: the arm's own evaluation sampler).")
         String sampler;
 
-        @Option(names = "--sampler-steps", required = true, split = ",", paramLabel = "N[,N...]",
-                description = "Sampler step counts to score, e.g. 5,10,25,50.")
-        List<Integer> steps;
+        @Option(names = "--sampler-steps", split = ",", paramLabel = "N[,N...]",
+                description = "Sampler step counts to score, e.g. 5,10,25,50 (default: the arm's evaluation steps).")
+        List<Integer> steps = new ArrayList<>();
+
+        @Option(names = "--cfg-scales", split = ",", paramLabel = "X[,X...]",
+                description = "Guidance scales to score, each in [0, 1000], e.g. 1,2,4 (default: the evaluation's cfg_scale).")
+        List<Double> cfgScales = new ArrayList<>();
 
         @Option(names = "--only", paramLabel = "SEED", split = ",", description = "Only these seeds (default: every seed).")
         List<Long> seeds = new ArrayList<>();
@@ -187,6 +194,7 @@ public final class ExperimentCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             for (int n : steps) Checks.inRange("--sampler-steps", n, 1, 10_000);
+            for (double x : cfgScales) Checks.inRange("--cfg-scales", x, 0, 1000);
             List<ExperimentRunner.SweepPoint> points;
             try {
                 if (!Files.isRegularFile(file)) throw new UserError(file + ": no such file");
@@ -196,7 +204,7 @@ public final class ExperimentCommand implements Runnable {
                 if (seeds.isEmpty()) sel.add(new ExperimentRunner.Selection(arm, null));
                 for (long s : seeds) sel.add(new ExperimentRunner.Selection(arm, s));
                 var options = new ExperimentRunner.Options(spec, out, budgetScale, sel, null);
-                points = new ExperimentRunner(options, System.err::println).sweep(arm, sampler, steps);
+                points = new ExperimentRunner(options, System.err::println).sweep(arm, sampler, steps, cfgScales);
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage(), e);
             }
@@ -204,17 +212,18 @@ public final class ExperimentCommand implements Runnable {
             return 0;
         }
 
-        /** Mean +- sd over seeds per step count, as a Markdown table. */
+        /** Mean +- sd over seeds per guidance scale and step count, as a Markdown table. */
         static String table(List<ExperimentRunner.SweepPoint> points) {
-            StringBuilder b = new StringBuilder("| arm | sampler | steps | Fréchet distance | fidelity | seeds |\n|---|---|---|---|---|---|\n");
-            java.util.Map<Integer, List<ExperimentRunner.SweepPoint>> bySteps = new java.util.TreeMap<>();
-            for (var p : points) bySteps.computeIfAbsent(p.steps(), k -> new ArrayList<>()).add(p);
-            for (var e : bySteps.entrySet()) {
-                var fd = io.udit.experiment.Spread.of(e.getValue().stream().map(p -> p.metrics().getOrDefault("frechet_distance", Double.NaN)).toList());
-                var fi = io.udit.experiment.Spread.of(e.getValue().stream().map(p -> p.metrics().getOrDefault("fidelity", Double.NaN)).toList());
-                var first = e.getValue().get(0);
-                b.append(String.format(java.util.Locale.ROOT, "| %s | %s | %d | %.3f ± %.3f | %.3f ± %.3f | %d |%n", first.arm(), first.sampler(),
-                        e.getKey(), fd.mean(), fd.std(), fi.mean(), fi.std(), fd.n()));
+            StringBuilder b = new StringBuilder("| arm | sampler | steps | guidance | Fréchet distance | fidelity | seeds |\n|---|---|---|---|---|---|---|\n");
+            java.util.Map<List<Double>, List<ExperimentRunner.SweepPoint>> byPoint = new java.util.TreeMap<>(
+                    java.util.Comparator.<List<Double>, Double>comparing(k -> k.get(0)).thenComparing(k -> k.get(1)));
+            for (var p : points) byPoint.computeIfAbsent(List.of(p.cfgScale(), (double) p.steps()), k -> new ArrayList<>()).add(p);
+            for (var e : byPoint.values()) {
+                var fd = io.udit.experiment.Spread.of(e.stream().map(p -> p.metrics().getOrDefault("frechet_distance", Double.NaN)).toList());
+                var fi = io.udit.experiment.Spread.of(e.stream().map(p -> p.metrics().getOrDefault("fidelity", Double.NaN)).toList());
+                var first = e.get(0);
+                b.append(String.format(java.util.Locale.ROOT, "| %s | %s | %d | %s | %.3f ± %.3f | %.3f ± %.3f | %d |%n", first.arm(), first.sampler(),
+                        first.steps(), ExperimentRunner.SweepPoint.scaleText(first.cfgScale()), fd.mean(), fd.std(), fi.mean(), fi.std(), fd.n()));
             }
             return b.toString();
         }

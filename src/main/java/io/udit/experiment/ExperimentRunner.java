@@ -139,22 +139,35 @@ public final class ExperimentRunner {
         return written;
     }
 
-    /** One point of a sampler sweep: an arm's finished run of one seed, sampled with {@code sampler} at {@code steps}. */
-    public record SweepPoint(String arm, long seed, String sampler, int steps, Map<String, Double> metrics) {}
+    /**
+     * One point of a sweep: an arm's finished run of one seed, sampled with {@code sampler} at {@code steps} and
+     * guidance scale {@code cfgScale}.
+     */
+    public record SweepPoint(String arm, long seed, String sampler, int steps, double cfgScale, Map<String, Double> metrics) {
+        /** A guidance scale as written in file names and tables: 1, 1.5, 4. */
+        public static String scaleText(double cfgScale) {
+            return java.math.BigDecimal.valueOf(cfgScale).stripTrailingZeros().toPlainString();
+        }
+    }
 
     /**
      * Scores the finished runs of {@code armName} (every selected seed) again with {@code sampler} (null: the arm's
-     * own) at each of {@code stepsList} sampler steps, on the evaluation's labels and noise: how many steps each
-     * training objective's sampler needs. Each point is written to {@code DIR/sweeps/ARM/SAMPLER/seed-S/steps_N.json}
-     * with its grid, and skipped when it is already there.
+     * own) at each of {@code stepsList} sampler steps (empty: the arm's own) and each of {@code cfgScales} guidance
+     * scales (empty: the evaluation's), on the evaluation's labels and noise: how many steps each training objective's
+     * sampler needs, and which guidance suits it. Each point is written to
+     * {@code DIR/sweeps/ARM/SAMPLER/seed-S/steps_N.json} ({@code steps_N_cfgX.json} at a scale other than the
+     * evaluation's) with its grid, and skipped when it is already there.
      */
-    public List<SweepPoint> sweep(String armName, String sampler, List<Integer> stepsList) throws IOException {
+    public List<SweepPoint> sweep(String armName, String sampler, List<Integer> stepsList, List<Double> cfgScales) throws IOException {
         ExperimentSpec spec = o.spec();
         ExperimentSpec.Arm arm = spec.arm(armName);
+        Evaluation ev = spec.evaluation();
+        List<Integer> stepCounts = stepsList == null || stepsList.isEmpty() ? List.of(spec.samplerSteps(arm)) : stepsList;
+        List<Double> scales = cfgScales == null || cfgScales.isEmpty() ? List.of(ev.cfgScale()) : cfgScales;
         checkRunFolders();
         dir.claim(spec, o.budgetScale());
         ExperimentSpec.Arm swept = new ExperimentSpec.Arm(arm.name(), arm.description(), arm.model(), arm.run(),
-                sampler != null ? sampler : arm.sampler() != null ? arm.sampler() : spec.evaluation().sampler(), null);
+                sampler != null ? sampler : arm.sampler() != null ? arm.sampler() : ev.sampler(), null);
         List<Path> finals = new ArrayList<>();
         for (long seed : spec.seeds()) {
             if (!o.selected(armName, seed)) continue;
@@ -167,7 +180,6 @@ public final class ExperimentRunner {
             finals.add(ckpt);
         }
         prepareEvaluation();
-        Evaluation ev = spec.evaluation();
         long[] labels = ev.labels(train.numClasses());
         List<SweepPoint> out = new ArrayList<>();
         int i = 0;
@@ -176,28 +188,32 @@ public final class ExperimentRunner {
             RunConfig full = spec.runConfig(arm, seed, o.budgetScale());
             Backbone ema = full.model().build(0), model = full.model().build(0);
             io.udit.train.TrainingCheckpoint.load(finals.get(i++), model, ema, null);
-            for (int steps : stepsList) {
-                Path pointDir = o.out().resolve("sweeps").resolve(armName).resolve(swept.sampler()).resolve("seed-" + seed);
-                Path record = pointDir.resolve(String.format("steps_%05d.json", steps));
-                Map<String, Double> metrics;
-                if (Files.isRegularFile(record)) {
-                    metrics = readMetrics(record);
-                } else {
-                    ExperimentSpec.Arm at = new ExperimentSpec.Arm(arm.name(), arm.description(), arm.model(), arm.run(), swept.sampler(), steps);
-                    SampleRequest req = spec.sampleRequest(at, full, labels, train.isImage());
-                    metrics = evaluator.evaluate(ema, req, ev.perClass(), full.steps(), pointDir.resolve("steps_" + steps)).metrics();
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("arm", armName);
-                    m.put("seed", seed);
-                    m.put("sampler", swept.sampler());
-                    m.put("steps", steps);
-                    m.put("training_step", full.steps());
-                    m.put("metrics", metrics);
-                    AtomicFiles.write(record, Json.writePretty(m).getBytes(StandardCharsets.UTF_8));
+            Path pointDir = o.out().resolve("sweeps").resolve(armName).resolve(swept.sampler()).resolve("seed-" + seed);
+            for (double cfg : scales) {
+                String scaleTag = cfg == ev.cfgScale() ? "" : "_cfg" + SweepPoint.scaleText(cfg);
+                for (int steps : stepCounts) {
+                    Path record = pointDir.resolve(String.format("steps_%05d%s.json", steps, scaleTag));
+                    Map<String, Double> metrics;
+                    if (Files.isRegularFile(record)) {
+                        metrics = readMetrics(record);
+                    } else {
+                        ExperimentSpec.Arm at = new ExperimentSpec.Arm(arm.name(), arm.description(), arm.model(), arm.run(), swept.sampler(), steps);
+                        SampleRequest req = spec.sampleRequest(at, full, labels, train.isImage(), cfg);
+                        metrics = evaluator.evaluate(ema, req, ev.perClass(), full.steps(), pointDir.resolve("steps_" + steps + scaleTag)).metrics();
+                        Map<String, Object> m = new LinkedHashMap<>();
+                        m.put("arm", armName);
+                        m.put("seed", seed);
+                        m.put("sampler", swept.sampler());
+                        m.put("steps", steps);
+                        m.put("cfg_scale", cfg);
+                        m.put("training_step", full.steps());
+                        m.put("metrics", metrics);
+                        AtomicFiles.write(record, Json.writePretty(m).getBytes(StandardCharsets.UTF_8));
+                    }
+                    log.accept(String.format(java.util.Locale.ROOT, "sweep %s seed %d %s %d steps, guidance %s: Fréchet distance %.4f, fidelity %.3f",
+                            armName, seed, swept.sampler(), steps, SweepPoint.scaleText(cfg), metrics.get("frechet_distance"), metrics.get("fidelity")));
+                    out.add(new SweepPoint(armName, seed, swept.sampler(), steps, cfg, metrics));
                 }
-                log.accept(String.format("sweep %s seed %d %s %d steps: Fréchet distance %.4f, fidelity %.3f", armName, seed,
-                        swept.sampler(), steps, metrics.get("frechet_distance"), metrics.get("fidelity")));
-                out.add(new SweepPoint(armName, seed, swept.sampler(), steps, metrics));
             }
         }
         return out;

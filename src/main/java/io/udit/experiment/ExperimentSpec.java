@@ -212,14 +212,24 @@ public record ExperimentSpec(String name, String description, Map<String, Object
      * needs a flow sampler), on the run's schedule or transport.
      */
     public io.udit.sample.SampleRequest sampleRequest(Arm arm, RunConfig run, long[] labels, boolean clip) {
+        return sampleRequest(arm, run, labels, clip, evaluation.cfgScale());
+    }
+
+    /** The arm's evaluation request at another guidance scale (a sweep's). */
+    public io.udit.sample.SampleRequest sampleRequest(Arm arm, RunConfig run, long[] labels, boolean clip, double cfgScale) {
         try {
             return io.udit.sample.SampleRequest.builder(labels).sampler(arm.sampler() != null ? arm.sampler() : evaluation.sampler())
-                    .steps(arm.samplerSteps() != null ? arm.samplerSteps() : evaluation.steps()).cfgScale(evaluation.cfgScale())
+                    .steps(samplerSteps(arm)).cfgScale(cfgScale)
                     .seed(evaluation.seed()).clip(clip).noiseSchedule(run.noiseSchedule()).transport(run.transport()).build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("evaluation of arm '" + arm.name() + "': " + e.getMessage()
                     + " (set the arm's \"sampler\")", e);
         }
+    }
+
+    /** The sampler steps an arm is evaluated with: its own, else the evaluation's. */
+    public int samplerSteps(Arm arm) {
+        return arm.samplerSteps() != null ? arm.samplerSteps() : evaluation.steps();
     }
 
     public Arm arm(String armName) {

@@ -154,6 +154,37 @@ class ExperimentTest {
         assertEquals(2, unfinished.exitCode(), unfinished.all());
     }
 
+    /**
+     * A sweep over guidance scales at the arm's own sampler steps: one record per scale, the evaluation's own scale
+     * giving the evaluation's figures and other scales other figures; a scale out of range exits 2 naming the option.
+     */
+    @Test
+    void sweepScoresOtherGuidanceScales() throws Exception {
+        assertEquals(0, fullRun.exitCode(), fullRun.all());
+        Cli.Result r = Cli.run("experiment", "sweep", MICRO.toString(), "--out", full.toString(), "--arm", "udit", "--cfg-scales", "1,1.5,3",
+                "--only", "0");
+        assertEquals(0, r.exitCode(), r.all());
+        Path seedDir = full.resolve("sweeps/udit/heun2/seed-0");
+        Map<Double, Double> fdByScale = new LinkedHashMap<>();
+        for (String name : List.of("steps_00003_cfg1.json", "steps_00003.json", "steps_00003_cfg3.json")) {
+            Map<String, Object> m = Json.parseObject(Files.readString(seedDir.resolve(name)));
+            assertEquals(3L, ((Number) m.get("steps")).longValue(), name);
+            @SuppressWarnings("unchecked")
+            double fd = ((Number) ((Map<String, Object>) m.get("metrics")).get("frechet_distance")).doubleValue();
+            fdByScale.put(((Number) m.get("cfg_scale")).doubleValue(), fd);
+        }
+        assertEquals(List.of(1.0, 1.5, 3.0), new ArrayList<>(fdByScale.keySet()));
+        assertTrue(Files.isRegularFile(seedDir.resolve("steps_3_cfg3/grid_step_0000004.png")));
+        double evaluated = EvalRecord.readAll(full.resolve("runs/udit/seed-0")).get(1).metrics().get("frechet_distance");
+        assertEquals(evaluated, fdByScale.get(1.5), 1e-6 * Math.max(1, evaluated), "the evaluation's own scale gives its figures");
+        assertTrue(fdByScale.get(1.0) != evaluated && fdByScale.get(3.0) != evaluated, "other scales sample other images: " + fdByScale);
+        assertTrue(r.out().contains("| udit | heun2 | 3 | 1 |") && r.out().contains("| udit | heun2 | 3 | 1.5 |")
+                && r.out().contains("| udit | heun2 | 3 | 3 |"), r.out());
+        Cli.Result bad = Cli.run("experiment", "sweep", MICRO.toString(), "--out", full.toString(), "--arm", "udit", "--cfg-scales", "2,-1");
+        assertEquals(2, bad.exitCode(), bad.all());
+        assertTrue(bad.err().contains("--cfg-scales"), bad.err());
+    }
+
     @Test
     void inceptionWeightsAddFidSfidIsPrecisionRecall() throws Exception {
         Path weights = tmp.resolve("fid-formula.pth");
