@@ -99,16 +99,15 @@ public record ExperimentSpec(String name, String description, Map<String, Object
         Long steps = recipe.get("steps") == null ? null : ConfigKeys.lng(recipe, "steps", 0, "recipe.");
         Double gflops = ConfigKeys.optDouble(recipe, "train_gflops", "recipe.");
         if ((steps == null) == (gflops == null)) throw new IllegalArgumentException("recipe: give exactly one of steps and train_gflops");
-        if (steps != null && (steps < 1 || steps > RunConfig.MAX_STEPS)) throw new IllegalArgumentException("recipe.steps: must be >= 1, got " + steps);
+        if (steps != null && (steps < 1 || steps > RunConfig.MAX_STEPS)) throw new IllegalArgumentException("recipe.steps: must be in [1, 2^40], got " + steps);
         if (gflops != null && !(gflops > 0)) throw new IllegalArgumentException("recipe.train_gflops: must be > 0, got " + gflops);
         List<Long> seeds = new ArrayList<>();
         if (!(recipe.get("seeds") instanceof List<?> sl) || sl.isEmpty()) throw new IllegalArgumentException("recipe.seeds: a non-empty list of integers");
         for (Object s : sl) {
-            if (!(s instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || n.doubleValue() < 0) {
-                throw new IllegalArgumentException("recipe.seeds: non-negative integers, got " + s);
-            }
-            if (seeds.contains(n.longValue())) throw new IllegalArgumentException("recipe.seeds: " + n + " is listed twice");
-            seeds.add(n.longValue());
+            Long seed = ConfigKeys.exactLong(s);
+            if (seed == null || seed < 0) throw new IllegalArgumentException("recipe.seeds: whole numbers in [0, 2^63), got " + s);
+            if (seeds.contains(seed)) throw new IllegalArgumentException("recipe.seeds: " + seed + " is listed twice");
+            seeds.add(seed);
         }
         Map<String, Map<String, Object>> models = new LinkedHashMap<>();
         if (m.get("models") != null) {
@@ -179,6 +178,10 @@ public record ExperimentSpec(String name, String description, Map<String, Object
         int batch = ((Number) baseRunConfig(arm, 0).toMap().get("global_batch_size")).intValue();
         double s = steps != null ? steps * budgetScale
                 : trainGflops * 1e9 * budgetScale / (3.0 * arm.macsPerImage() * batch);
+        if (!(s <= RunConfig.MAX_STEPS)) {
+            throw new IllegalArgumentException((steps != null ? "recipe.steps " + steps : "recipe.train_gflops: " + trainGflops)
+                    + (budgetScale != 1 ? " at --budget-scale " + budgetScale : "") + " gives more than 2^40 steps");
+        }
         return Math.max(1, Math.round(s));
     }
 

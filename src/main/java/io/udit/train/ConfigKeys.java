@@ -106,10 +106,23 @@ public final class ConfigKeys {
     public static long lng(Map<?, ?> m, String key, long dflt, String prefix) {
         Object v = m.get(key);
         if (v == null) return dflt;
-        if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) return ((Number) v).longValue();
+        Long exact = exactLong(v);
+        if (exact != null) return exact;
         if (v instanceof java.math.BigInteger) throw wrongType(prefix, key, "a whole number below 2^63");
-        if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) < 0x1p53) return (long) n.doubleValue();
         throw wrongType(prefix, key, "a whole number");
+    }
+
+    /**
+     * A JSON number as the long it names exactly: an integer literal that fits, or a whole number written otherwise
+     * (2.0, 1e3) below 2^53, where a double still holds every whole number; null for anything else.
+     */
+    public static Long exactLong(Object v) {
+        if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) return ((Number) v).longValue();
+        if (v instanceof Number n && !(v instanceof java.math.BigInteger) && n.doubleValue() == Math.rint(n.doubleValue())
+                && Math.abs(n.doubleValue()) < 0x1p53) {
+            return (long) n.doubleValue();
+        }
+        return null;
     }
 
     public static int integer(Map<?, ?> m, String key, int dflt, String prefix) {

@@ -245,6 +245,19 @@ class ExperimentTest {
         Files.writeString(cfg, Files.readString(full.resolve("runs/udit/seed-1/config.json")).replace("\"global_batch_size\": 4", "\"global_batch_size\": 8"));
         cases.add(new String[] {other.resolve("runs/udit/seed-1") + " holds a run of another config", "experiment", "run", MICRO.toString(), "--out", other.toString()});
         cases.add(new String[] {"no such file", "experiment", "run", tmp.resolve("missing.json").toString(), "--out", tmp.resolve("x7").toString()});
+        Path manySteps = tmp.resolve("manysteps.json");
+        Files.writeString(manySteps, micro.replace("\"steps\": 4,", "\"steps\": 1000000000000000,"));
+        cases.add(new String[] {"recipe.steps: must be in [1, 2^40], got 1000000000000000", "experiment", "run", manySteps.toString(),
+                "--out", tmp.resolve("x8").toString()});
+        Path hugeBudget = tmp.resolve("hugebudget.json");
+        Files.writeString(hugeBudget, micro.replace("\"steps\": 4,", "\"train_gflops\": 1e300,"));
+        cases.add(new String[] {"arm 'unet': recipe.train_gflops: 1.0E300 gives more than 2^40 steps", "experiment", "run", hugeBudget.toString(), "--out", tmp.resolve("x9").toString()});
+        for (String seed : List.of("1e30", "9007199254740993.5", "-1")) {
+            Path badSeed = tmp.resolve("seed" + seed + ".json");
+            Files.writeString(badSeed, micro.replace("\"seeds\": [0, 1]", "\"seeds\": [0, " + seed + "]"));
+            cases.add(new String[] {"recipe.seeds: whole numbers in [0, 2^63), got ", "experiment", "run", badSeed.toString(),
+                    "--out", tmp.resolve("x10").toString()});
+        }
         for (String[] c : cases) {
             String[] args = java.util.Arrays.copyOfRange(c, 1, c.length);
             Cli.Result r = Cli.run(args);
