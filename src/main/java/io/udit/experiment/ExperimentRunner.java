@@ -156,7 +156,8 @@ public final class ExperimentRunner {
      * scales (empty: the evaluation's), on the evaluation's labels and noise: how many steps each training objective's
      * sampler needs, and which guidance suits it. Each point is written to
      * {@code DIR/sweeps/ARM/SAMPLER/seed-S/steps_N.json} ({@code steps_N_cfgX.json} at a scale other than the
-     * evaluation's) with its grid, and skipped when it is already there.
+     * evaluation's) with its grid, and skipped when it is already there. The plots of {@link SweepPlots} are then
+     * drawn again over every point in {@code DIR/sweeps}.
      */
     public List<SweepPoint> sweep(String armName, String sampler, List<Integer> stepsList, List<Double> cfgScales) throws IOException {
         ExperimentSpec spec = o.spec();
@@ -216,6 +217,7 @@ public final class ExperimentRunner {
                 }
             }
         }
+        for (Path plot : SweepPlots.write(o.out().resolve("sweeps"), ev.cfgScale())) log.accept("plot: " + plot);
         return out;
     }
 

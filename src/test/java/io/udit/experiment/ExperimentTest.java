@@ -139,6 +139,9 @@ class ExperimentTest {
             }
         }
         assertTrue(r.out().contains("| udit | heun2 | 3 |") && r.out().contains("| 2 |"), r.out());
+        for (String plot : List.of("steps_frechet_distance.png", "steps_fidelity.png")) {
+            assertTrue(isPng(full.resolve("sweeps").resolve(plot)), plot + " after a sweep over step counts");
+        }
         // the step count the arm was evaluated with gives the evaluation's own figures
         Cli.Result own = Cli.run("experiment", "sweep", MICRO.toString(), "--out", full.toString(), "--arm", "udit", "--sampler-steps", "3", "--only", "0");
         assertEquals(0, own.exitCode(), own.all());
@@ -180,9 +183,18 @@ class ExperimentTest {
         assertTrue(fdByScale.get(1.0) != evaluated && fdByScale.get(3.0) != evaluated, "other scales sample other images: " + fdByScale);
         assertTrue(r.out().contains("| udit | heun2 | 3 | 1 |") && r.out().contains("| udit | heun2 | 3 | 1.5 |")
                 && r.out().contains("| udit | heun2 | 3 | 3 |"), r.out());
+        for (String plot : List.of("guidance_frechet_distance.png", "guidance_fidelity.png")) {
+            assertTrue(isPng(full.resolve("sweeps").resolve(plot)), plot + " after a sweep over guidance scales");
+        }
         Cli.Result bad = Cli.run("experiment", "sweep", MICRO.toString(), "--out", full.toString(), "--arm", "udit", "--cfg-scales", "2,-1");
         assertEquals(2, bad.exitCode(), bad.all());
         assertTrue(bad.err().contains("--cfg-scales"), bad.err());
+    }
+
+    private static boolean isPng(Path p) throws java.io.IOException {
+        if (!Files.isRegularFile(p)) return false;
+        byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(p), 4);
+        return head[0] == (byte) 0x89 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G';
     }
 
     @Test
