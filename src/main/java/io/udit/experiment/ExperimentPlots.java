@@ -31,7 +31,13 @@ public final class ExperimentPlots {
 
     private static final int W = 900, H = 530, LEFT = 80, RIGHT = 200, TOP = 52, BOTTOM = 60;
 
+    /** Lines with their spread as bands, over an x axis that starts at 0. */
     public static byte[] bands(String title, String xLabel, String yLabel, List<Band> bands) throws IOException {
+        return bands(title, xLabel, yLabel, bands, true);
+    }
+
+    /** Lines with their spread as bands; the x axis starts at 0 or spans only the data. */
+    public static byte[] bands(String title, String xLabel, String yLabel, List<Band> bands, boolean xFromZero) throws IOException {
         double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY, ymin = Double.POSITIVE_INFINITY, ymax = Double.NEGATIVE_INFINITY;
         for (Band b : bands) {
             for (int i = 0; i < b.x().length; i++) {
@@ -43,7 +49,7 @@ public final class ExperimentPlots {
             }
         }
         if (!Double.isFinite(xmin)) { xmin = 0; xmax = 1; ymin = 0; ymax = 1; } // nothing measured yet
-        xmin = Math.min(xmin, 0);
+        if (xFromZero) xmin = Math.min(xmin, 0);
         boolean nonNegative = bands.stream().allMatch(b -> java.util.Arrays.stream(b.mean()).allMatch(v -> !Double.isFinite(v) || v >= 0));
         if (nonNegative) ymin = Math.max(0, ymin);
         Canvas c = new Canvas(title, xLabel, yLabel, xmin, xmax, ymin, ymax);

@@ -16,8 +16,8 @@ import java.util.stream.Stream;
 /**
  * Plots of every sweep point in {@code DIR/sweeps}, mean and seed spread: the Fréchet distance and the fidelity
  * against the guidance scale (one line per arm, sampler and step count swept over two or more scales) and against the
- * sampler steps (one line per arm, sampler and scale swept over two or more step counts). Arms share a plot, so the
- * objectives' curves can be compared.
+ * sampler steps (one line per arm, sampler and scale swept over two or more step counts), and the Fréchet distance
+ * against the fidelity over guidance scales. Arms share a plot, so the objectives' curves can be compared.
  */
 final class SweepPlots {
     private SweepPlots() {}
@@ -63,6 +63,30 @@ final class SweepPlots {
             AtomicFiles.write(file, ExperimentPlots.bands(metric + " by " + xLabel + " (mean ± sd over seeds)", xLabel, metric, bands));
             written.add(file);
         }
+        if (overGuidance) written.add(frontier(sweeps, lines));
+    }
+
+    /**
+     * The trade-off that guidance sets: the Fréchet distance (band: its seed spread) against the fidelity, both
+     * means over seeds, one point per scale; a line further down at the same fidelity samples closer to the data.
+     */
+    private static Path frontier(Path sweeps, Map<String, TreeMap<Double, List<Point>>> lines) throws IOException {
+        List<ExperimentPlots.Band> bands = new ArrayList<>();
+        lines.forEach((name, byScale) -> {
+            double[] x = new double[byScale.size()], mean = new double[x.length], std = new double[x.length];
+            int i = 0;
+            for (List<Point> at : byScale.values()) {
+                Spread fd = Spread.of(at.stream().map(Point::fd).toList());
+                x[i] = Spread.of(at.stream().map(Point::fidelity).toList()).mean();
+                mean[i] = fd.mean();
+                std[i++] = fd.std();
+            }
+            bands.add(new ExperimentPlots.Band(name, x, mean, std));
+        });
+        Path file = sweeps.resolve("guidance_frontier.png");
+        AtomicFiles.write(file, ExperimentPlots.bands("Fréchet distance against fidelity, one point per guidance scale", "fidelity",
+                "Fréchet distance", bands, false));
+        return file;
     }
 
     /** Every record DIR/sweeps/ARM/SAMPLER/seed-S/steps_N[_cfgX].json; records without a scale are at the evaluation's. */

@@ -183,7 +183,7 @@ class ExperimentTest {
         assertTrue(fdByScale.get(1.0) != evaluated && fdByScale.get(3.0) != evaluated, "other scales sample other images: " + fdByScale);
         assertTrue(r.out().contains("| udit | heun2 | 3 | 1 |") && r.out().contains("| udit | heun2 | 3 | 1.5 |")
                 && r.out().contains("| udit | heun2 | 3 | 3 |"), r.out());
-        for (String plot : List.of("guidance_frechet_distance.png", "guidance_fidelity.png")) {
+        for (String plot : List.of("guidance_frechet_distance.png", "guidance_fidelity.png", "guidance_frontier.png")) {
             assertTrue(isPng(full.resolve("sweeps").resolve(plot)), plot + " after a sweep over guidance scales");
         }
         Cli.Result bad = Cli.run("experiment", "sweep", MICRO.toString(), "--out", full.toString(), "--arm", "udit", "--cfg-scales", "2,-1");
