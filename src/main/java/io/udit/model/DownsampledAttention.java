@@ -5,7 +5,6 @@ import io.udit.engine.Tensors;
 import io.udit.model.UDiTConfig.AttentionType;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
@@ -142,8 +141,8 @@ public final class DownsampledAttention extends Hooked.Unary {
     }
 
     /**
-     * Fused SDPA. For cosine attention q and k are L2-normalised together in one multiplication whose factors
-     * carry the per-head logit scale for q (the scale differs per head, so it goes into q and SDPA runs at scale 1).
+     * Fused SDPA. For cosine attention q and k are L2-normalised together, with the per-head logit scale as q's factor
+     * (the scale differs per head, so it goes into q and SDPA runs at scale 1).
      */
     private Tensor fused(Tensor qk, Tensor v, long b, long p, long n) {
         Tensor[] qkPair = type == AttentionType.COSINE ? cosineNormalized(qk, b, p, n) : heads(qk, b, p, n);
@@ -159,20 +158,17 @@ public final class DownsampledAttention extends Hooked.Unary {
                 k.reshape(bp, heads, n, headDim), v.reshape(bp, heads, n, headDim)});
     }
 
-    /** q and k L2-normalised in one multiplication whose factors carry the per-head logit scale for q. */
+    /** q and k L2-normalised together, q's rows times the per-head logit scale. */
     private Tensor[] cosineNormalized(Tensor qk, long b, long p, long n) {
         return Hooks.step("attn normalize", () -> normalizedPair(qk, b, p, n));
     }
 
     private Tensor[] normalizedPair(Tensor qk, long b, long p, long n) {
         Tensor slots = qk.view(b, p, n, 2L * heads, headDim);
-        // one factor per token and slot, q slots: exp(min(logit_scale, 4.6052)) / max(|q|, 1e-12); k slots: 1 / max(|k|, 1e-12).
-        // A multiply by this factor has a lighter backward than a division by the norm (docs/performance.md).
-        Tensor inverseNorm = torch.linalg_vector_norm(slots, new Scalar(2.0), new long[] {-1}, true, new ScalarTypeOptional())
-                .clamp_min(new Scalar(1e-12)).reciprocal();
+        // q slots: exp(min(logit_scale, 4.6052)) q / max(|q|, 1e-12); k slots: k / max(|k|, 1e-12)
         Tensor scale4q = cosineScale().reshape(heads, 1);
         Tensor perSlot = torch.cat(new TensorVector(scale4q, torch.ones_like(scale4q)), 0);
-        return heads(slots.mul(inverseNorm.mul(perSlot)).view(b, p, n, 2L * dim), b, p, n);
+        return heads(ScaledNormalize.apply(slots, perSlot).view(b, p, n, 2L * dim), b, p, n);
     }
 
     /** q and k side by side (b, p, n, 2 dim) as two (b, p, heads, n, headDim) views. */
