@@ -163,8 +163,9 @@ public final class ExperimentRunner {
         ExperimentSpec spec = o.spec();
         ExperimentSpec.Arm arm = spec.arm(armName);
         Evaluation ev = spec.evaluation();
-        List<Integer> stepCounts = stepsList == null || stepsList.isEmpty() ? List.of(spec.samplerSteps(arm)) : stepsList;
-        List<Double> scales = cfgScales == null || cfgScales.isEmpty() ? List.of(ev.cfgScale()) : cfgScales;
+        // a value given twice is one point
+        List<Integer> stepCounts = stepsList == null || stepsList.isEmpty() ? List.of(spec.samplerSteps(arm)) : stepsList.stream().distinct().toList();
+        List<Double> scales = cfgScales == null || cfgScales.isEmpty() ? List.of(ev.cfgScale()) : cfgScales.stream().map(x -> x + 0.0).distinct().toList(); // -0 is 0
         checkRunFolders();
         dir.claim(spec, o.budgetScale());
         ExperimentSpec.Arm swept = new ExperimentSpec.Arm(arm.name(), arm.description(), arm.model(), arm.run(),

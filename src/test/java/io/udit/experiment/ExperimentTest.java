@@ -186,6 +186,12 @@ class ExperimentTest {
         for (String plot : List.of("guidance_frechet_distance.png", "guidance_fidelity.png", "guidance_frontier.png")) {
             assertTrue(isPng(full.resolve("sweeps").resolve(plot)), plot + " after a sweep over guidance scales");
         }
+        Cli.Result twice = Cli.run("experiment", "sweep", MICRO.toString(), "--out", full.toString(), "--arm", "udit", "--cfg-scales", "1.5,1.5",
+                "--sampler-steps", "3,3", "--only", "0");
+        assertEquals(0, twice.exitCode(), twice.all());
+        assertEquals(1, twice.out().lines().filter(l -> l.startsWith("| udit | heun2 | 3 | 1.5 |")).count(), twice.out());
+        assertTrue(twice.out().lines().anyMatch(l -> l.startsWith("| udit | heun2 | 3 | 1.5 |") && l.endsWith("| 1 |")),
+                "a value given twice is one point of one seed: " + twice.out());
         Cli.Result bad = Cli.run("experiment", "sweep", MICRO.toString(), "--out", full.toString(), "--arm", "udit", "--cfg-scales", "2,-1");
         assertEquals(2, bad.exitCode(), bad.all());
         assertTrue(bad.err().contains("--cfg-scales"), bad.err());
