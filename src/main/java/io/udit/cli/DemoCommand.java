@@ -69,6 +69,9 @@ public final class DemoCommand implements Callable<Integer> {
         out = dir;
     }
 
+    /** A year: the longest time budget taken as meant. */
+    private static final double MAX_MINUTES = 525_600;
+
     @Option(names = "--minutes", description = "Training time budget (default: 12 for synthetic, 20 for fashion-mnist).")
     Double minutes;
 
@@ -123,16 +126,25 @@ public final class DemoCommand implements Callable<Integer> {
         Engine.init();
         boolean fashion = data.startsWith("fashion-mnist");
         double cfgScale = cfgOption != null ? cfgOption : fashion ? 4.0 : 3.0;
+        Checks.inRange("--sampler-steps", samplerSteps, 1, 100_000);
+        Checks.inRange("--cfg-scale", cfgScale, 0, 1000);
         try { // bad sampling options fail now, not after the training
             SampleRequest.builder(new long[] {0}).sampler(sampler).steps(samplerSteps).cfgScale(cfgScale).build();
         } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), e);
+            throw new UserError("--sampler: " + e.getMessage(), e);
         }
-        if (perClass < 1) throw new UserError("--per-class must be at least 1");
+        Checks.inRange("--per-class", perClass, 1, 100_000);
         double cooldown = cooldownOption != null ? cooldownOption : fashion ? 0 : 0.3;
-        if (batch < 1) throw new UserError("--batch must be at least 1, got " + batch);
+        Checks.inRange("--batch", batch, 1, 1 << 20);
+        Checks.inRange("--steps", steps, 1, 1L << 40);
+        if (minutes != null && !(minutes > 0 && minutes <= MAX_MINUTES)) {
+            throw new UserError("--minutes must be in (0, " + MAX_MINUTES + "], got " + minutes);
+        }
         if (!(lr > 0 && lr < 1)) throw new UserError("--lr must be in (0, 1), got " + lr);
         if (!(cooldown >= 0 && cooldown <= 1)) throw new UserError("--cooldown must be in [0, 1], got " + cooldown);
+        DistEnv env = Distributed.environment(DistEnv.DEFAULT_TIMEOUT_MILLIS);
+        // the launching process checks the folder before anything is made; its ranks find it made and empty
+        if (out != null && !env.isDistributed()) RunFolder.check(out, RunFolder.Start.NEW, "choose another --run-dir (the demo never writes over a run)");
         Path fmDir = fashion && data.contains(":") ? Path.of(data.substring(data.indexOf(':') + 1)) : Path.of("/usr/share/datasets/fashion-mnist");
         Dataset train, heldOut;
         try {
@@ -148,24 +160,21 @@ public final class DemoCommand implements Callable<Integer> {
                 throw new UserError("--data must be synthetic or fashion-mnist[:DIR], got " + data);
             }
         } catch (io.udit.data.DataException e) {
-            throw new UserError(e.getMessage() + (fashion ? " (install the Debian package dataset-fashion-mnist, or pass fashion-mnist:DIR)" : ""), e);
+            throw new UserError("--data: " + e.getMessage() + (fashion ? " (install the Debian package dataset-fashion-mnist, or pass fashion-mnist:DIR)" : ""), e);
         }
         ModelConfig model = loadConfig(fashion ? "fashion-mnist" : "synthetic");
         double budget = minutes != null ? minutes : fashion ? 20 : 12; // synthetic: ~13 minutes in all; fashion-mnist: ~23
         Path dir = (out != null ? out : RunDirs.defaultFor(model, fashion ? "fashion-mnist" : "synthetic")).toAbsolutePath();
         // training runs as a data-parallel job of `procs` single-thread processes: the demo's tiny model cannot use two
         // threads in one process, two processes use both cores
-        DistEnv env = Distributed.environment(DistEnv.DEFAULT_TIMEOUT_MILLIS);
         boolean main = env.isMain();
+        int n = env.isDistributed() ? env.worldSize() : procs != null ? procs : defaultProcs(batch);
+        if (n < 1 || n > batch || batch % n != 0) throw new UserError("--nproc-per-node must divide the batch of " + batch + ", got " + n);
         if (main) {
             Files.createDirectories(dir);
             adaptThreadsToContention();
         }
-        if (!env.isDistributed()) {
-            int n = procs != null ? procs : defaultProcs();
-            if (n < 1 || n > batch || batch % n != 0) throw new UserError("--nproc-per-node must divide the batch of " + batch + ", got " + n);
-            if (n > 1) return runRanks(n, dir);
-        }
+        if (!env.isDistributed() && n > 1) return runRanks(n, dir);
 
         Complexity cx = Complexity.of(model);
         if (main) {
@@ -263,14 +272,19 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** One single-thread process per core (a power of two, so it divides the batch), 1 on a busy or 1-core machine. */
-    private static int defaultProcs() throws InterruptedException {
+    /**
+     * One single-thread process per core, up to 8, as a power of two that divides the batch; 1 on a busy or 1-core
+     * machine.
+     */
+    private static int defaultProcs(int batch) throws InterruptedException {
         int cores = Runtime.getRuntime().availableProcessors() / Math.max(1, torch.get_num_threads());
-        if (cores < 2) return 1;
+        if (cores < 2 || batch % 2 != 0) return 1;
         CpuUsage cpu = CpuUsage.start();
         Thread.sleep(500);
         if (cpu.otherShare() > 0.3) return 1;
-        return Integer.highestOneBit(Math.min(8, cores));
+        int n = Integer.highestOneBit(Math.min(8, cores));
+        while (batch % n != 0) n /= 2;
+        return n;
     }
 
     /**

@@ -240,6 +240,7 @@ public final class TrainCommand implements Callable<Integer> {
     /** The run config from defaults, run file or saved config, and flags; the data; the trainer. */
     private Trainer prepare(RunFolder.Start start, DistEnv env) throws IOException {
         Checks.inRange("--resolution", resolution, 1, 1 << 14);
+        if (runDir != null && env.isMain()) RunFolder.check(runDir, start); // before the data is opened or a model built
         RunConfig base = baseConfig();
         String dataSpec = data != null ? data : base != null ? base.data() : null;
         if (dataSpec == null) {

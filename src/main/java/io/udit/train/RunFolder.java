@@ -57,9 +57,7 @@ public final class RunFolder implements AutoCloseable {
      * Nothing in the folder changes until {@link #begin}.
      */
     public static RunFolder open(Path dir, Start start) throws IOException {
-        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir)) {
-            throw new RunException("run folder " + dir + " is not a directory");
-        }
+        requireDirectoryOrMissing(dir);
         Files.createDirectories(dir);
         FileChannel ch = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileLock lock;
@@ -77,16 +75,45 @@ public final class RunFolder implements AutoCloseable {
         try {
             folder.writeHolder();
             List<String> content = folder.content();
-            if (!content.isEmpty() && start == Start.NEW) {
-                throw new RunException("run folder " + dir + " already holds a run (" + summary(content) + "); continue it with --resume,"
-                        + " or start over with --overwrite (moves it aside to " + dir.getFileName() + ".replaced-<time>)");
-            }
+            if (!content.isEmpty() && start == Start.NEW) throw holdsARun(dir, content, RESUME_OR_OVERWRITE);
             folder.start = start;
             return folder;
         } catch (IOException | RuntimeException e) {
             folder.close();
             throw e;
         }
+    }
+
+    /** What a refusal to start a new run over an existing one tells the trainer's user. */
+    private static final String RESUME_OR_OVERWRITE = "continue it with --resume, or start over with --overwrite (moves it aside to"
+            + " <folder>.replaced-<time>)";
+
+    /**
+     * The checks of {@link #open} that need no lock, made before any work starts and without creating or changing
+     * anything: the path is a directory or missing, and for a NEW run it holds no run. {@code advice} ends the refusal
+     * of a folder that holds a run (what the command offers instead).
+     */
+    public static void check(Path dir, Start start, String advice) throws IOException {
+        requireDirectoryOrMissing(dir);
+        if (start != Start.NEW || !Files.isDirectory(dir)) return;
+        List<String> content = contentOf(dir);
+        if (!content.isEmpty()) throw holdsARun(dir, content, advice);
+    }
+
+    /** {@link #check(Path, Start, String)} for the trainer, whose refusal offers --resume and --overwrite. */
+    public static void check(Path dir, Start start) throws IOException {
+        check(dir, start, RESUME_OR_OVERWRITE);
+    }
+
+    private static void requireDirectoryOrMissing(Path dir) {
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir)) {
+            throw new RunException("run folder " + dir + " is not a directory");
+        }
+    }
+
+    private static RunException holdsARun(Path dir, List<String> content, String advice) {
+        return new RunException("run folder " + dir + " already holds a run (" + summary(content) + "); "
+                + advice.replace("<folder>", String.valueOf(dir.getFileName())));
     }
 
     /**
@@ -108,6 +135,10 @@ public final class RunFolder implements AutoCloseable {
     }
 
     private List<String> content() throws IOException {
+        return contentOf(dir);
+    }
+
+    private static List<String> contentOf(Path dir) throws IOException {
         List<String> out = new ArrayList<>();
         try (Stream<Path> s = Files.list(dir)) {
             s.map(p -> p.getFileName().toString()).filter(n -> !n.equals(LOCK)).sorted().forEach(out::add);

@@ -124,6 +124,21 @@ class CliContractTest {
         t.add(new Row("--inception", BAD_SPECIAL, concat(train, "--eval-every", "10", "--eval-ref", config.toString(), "--inception", "@")));
         t.add(new Row("--eval-ref", BAD_SPECIAL, concat(train, "--eval-every", "10", "--inception", config.toString(), "--eval-ref", "@")));
         t.add(new Row("--config", BAD_SPECIAL, "train", "--data", "synthetic", "--config", "@", "--run-dir", tmp.resolve("run").toString()));
+        t.add(new Row("--run-dir", List.of("fifo", "/dev/zero"), "train", "--data", "synthetic", "--config", c, "--run-dir", "@"));
+        // demo: every number and the run folder are checked before the data is made or a training process started
+        String[] demo = {"demo", "--nproc-per-node", "1", "--run-dir", tmp.resolve("demo").toString()};
+        t.add(new Row("--minutes", List.of("NaN", "Infinity", "-1", "0", "1e300", "abc"), with(demo, "--minutes")));
+        t.add(new Row("--steps", List.of("-1", "0", "99999999999999999999", "abc"), with(demo, "--steps")));
+        t.add(new Row("--batch", List.of("-1", "0", "2000000000", "abc"), with(demo, "--batch")));
+        t.add(new Row("--per-class", List.of("-1", "0", "1000000000", "abc"), with(demo, "--per-class")));
+        t.add(new Row("--lr", List.of("NaN", "0", "-1", "1.5"), with(demo, "--lr")));
+        t.add(new Row("--cooldown", List.of("NaN", "-0.1", "1.5"), with(demo, "--cooldown")));
+        t.add(new Row("--cfg-scale", List.of("NaN", "-1", "1e300"), with(demo, "--cfg-scale")));
+        t.add(new Row("--sampler-steps", BAD_COUNT, with(demo, "--sampler-steps")));
+        t.add(new Row("--sampler", List.of("bogus"), with(demo, "--sampler")));
+        t.add(new Row("--data", List.of("bogus", "fashion-mnist:" + tmp.resolve("no-such-folder")), with(demo, "--data")));
+        t.add(new Row("--nproc-per-node", List.of("-1", "0", "100000", "abc"), "demo", "--run-dir", tmp.resolve("demo").toString(), "--nproc-per-node", "@"));
+        t.add(new Row("--run-dir", List.of("fifo", "/dev/zero"), "demo", "--run-dir", "@"));
         return t;
     }
 

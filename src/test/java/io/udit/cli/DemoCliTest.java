@@ -79,4 +79,33 @@ class DemoCliTest {
         }
         assertTrue(!Files.exists(tmp.resolve("z")), "nothing written");
     }
+
+    /**
+     * A folder that holds a run, or a path that is not a folder, is refused with one line before any training process
+     * starts (two are asked for here), and the folder is left as it was; a bad number leaves no folder behind.
+     */
+    @Test
+    void aRunFolderInUseOrNotAFolderIsRefusedBeforeAnyProcessStarts(@TempDir Path tmp) throws Exception {
+        Path old = Files.createDirectories(tmp.resolve("old"));
+        Files.writeString(old.resolve("config.json"), "{}");
+        Cli.Result r = Cli.run("demo", "--nproc-per-node", "2", "--steps", "1", "--run-dir", old.toString());
+        assertEquals(2, r.exitCode(), r.all());
+        assertEquals(1, r.err().strip().lines().count(), r.all());
+        assertTrue(r.err().contains(old.toString()) && r.err().contains("already holds a run") && r.err().contains("--run-dir"), r.err());
+        try (var files = Files.list(old)) {
+            assertEquals(List.of("config.json"), files.map(f -> f.getFileName().toString()).toList());
+        }
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        Cli.Result f = Cli.run("demo", "--steps", "1", "--run-dir", file.toString());
+        assertEquals(2, f.exitCode(), f.all());
+        assertEquals(1, f.err().strip().lines().count(), f.all());
+        assertTrue(f.err().contains(file + " is not a directory"), f.err());
+        for (String[] bad : new String[][] {{"--minutes", "0"}, {"--steps", "0"}, {"--per-class", "1000000000"}, {"--nproc-per-node", "3"}}) {
+            Path fresh = tmp.resolve("fresh" + bad[0]);
+            Cli.Result b = Cli.run("demo", bad[0], bad[1], "--run-dir", fresh.toString());
+            assertEquals(2, b.exitCode(), b.all());
+            assertTrue(b.err().contains(bad[0]), b.err());
+            assertFalse(Files.exists(fresh), bad[0] + " " + bad[1] + " made the run folder");
+        }
+    }
 }
