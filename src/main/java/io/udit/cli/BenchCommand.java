@@ -52,6 +52,13 @@ public final class BenchCommand implements Callable<Integer> {
             case "sample" -> Benchmark.Mode.SAMPLE;
             default -> throw new UserError("--mode must be forward, train or sample");
         };
+        if (m == Benchmark.Mode.SAMPLE) {
+            try { // the sampler is checked before the model is built
+                io.udit.sample.SampleRequest.builder(new long[] {0}).sampler(sampler).steps(steps).build();
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--sampler: " + e.getMessage(), e);
+            }
+        }
         String name = modelOptions.model != null ? modelOptions.model : String.valueOf(modelOptions.config);
         Map<String, Object> r = Benchmark.run(name, c, new Benchmark.Settings(m, batch, warmup, repeats, sampler, steps, peak,
                 profile, checkpointActivations));

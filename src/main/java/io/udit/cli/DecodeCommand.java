@@ -53,6 +53,7 @@ public final class DecodeCommand implements Callable<Integer> {
         Checks.inRange("--per-row", perRow, 1, 1024);
         decodeOptions.check();
         if (!Files.isDirectory(latents)) Checks.regularFile("--latents", latents);
+        io.udit.engine.FileKinds.requireFolderOrMissing(out, "--out-dir");
         Engine.init();
         if (decodeOptions.vae == null) throw new UserError("decode needs --vae DIR");
         Vae vae = decodeOptions.loadVae();

@@ -61,6 +61,7 @@ public final class EncodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (out == null) throw new UserError("missing --out-dir DIR (the folder the features go to)");
+        io.udit.engine.FileKinds.requireFolderOrMissing(out, "--out-dir");
         Checks.inRange("--resolution", resolution, 1, 4096);
         Checks.inRange("--batch", batch, 1, 4096);
         if (!java.nio.file.Files.isDirectory(images)) {

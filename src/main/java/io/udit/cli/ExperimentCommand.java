@@ -65,8 +65,9 @@ public final class ExperimentCommand implements Runnable {
             if (jobs < 1 || jobs > 64) throw new UserError("--jobs must be in 1..64, got " + jobs);
             ExperimentRunner.Options options;
             try {
-                if (!Files.isRegularFile(file)) throw new UserError(file + ": no such file");
-                if (inception != null && !Files.isRegularFile(inception)) throw new UserError("--inception " + inception + ": no such file");
+                io.udit.engine.FileKinds.requireRegular(file, "experiment file");
+                if (inception != null) io.udit.engine.FileKinds.requireRegular(inception, "--inception");
+                io.udit.engine.FileKinds.requireFolderOrMissing(out, "--out");
                 ExperimentSpec spec = ExperimentSpec.read(file);
                 List<ExperimentRunner.Selection> sel = new ArrayList<>();
                 for (String s : only) sel.add(ExperimentRunner.Selection.parse(s));
@@ -146,7 +147,7 @@ public final class ExperimentCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (!Files.isDirectory(dir)) throw new UserError(dir + ": no such folder");
+            io.udit.engine.FileKinds.requireFolder(dir, "experiment folder");
             ExperimentReport.write(dir);
             System.out.println("report: " + dir.resolve("report.md"));
             return 0;
@@ -197,8 +198,8 @@ public final class ExperimentCommand implements Runnable {
             for (double x : cfgScales) Checks.inRange("--cfg-scales", x, 0, 1000);
             List<ExperimentRunner.SweepPoint> points;
             try {
-                if (!Files.isRegularFile(file)) throw new UserError(file + ": no such file");
-                if (!Files.isDirectory(out)) throw new UserError("--out " + out + ": no such folder");
+                io.udit.engine.FileKinds.requireRegular(file, "experiment file");
+                io.udit.engine.FileKinds.requireFolder(out, "--out");
                 ExperimentSpec spec = ExperimentSpec.read(file);
                 List<ExperimentRunner.Selection> sel = new ArrayList<>();
                 if (seeds.isEmpty()) sel.add(new ExperimentRunner.Selection(arm, null));

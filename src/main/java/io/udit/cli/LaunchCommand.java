@@ -46,6 +46,12 @@ public final class LaunchCommand implements Callable<Integer> {
         Checks.inRange("--grace", grace, 0, 86_400);
         if (command == null || command.isEmpty()) throw new UserError("give the udit command to run after --, e.g. -- train --data synthetic");
         if (command.get(0).equals("launch")) throw new UserError("launch cannot launch itself");
+        try { // a command line that cannot parse fails here, once, not in every rank
+            Main.commandLine().parseArgs(command.toArray(String[]::new));
+        } catch (picocli.CommandLine.ParameterException e) {
+            throw new UserError("the command after --: " + e.getMessage().replace('\n', ' ') + " (see udit "
+                    + (Main.commandLine().getSubcommands().containsKey(command.get(0)) ? "help " + command.get(0) : "--help") + ")", e);
+        }
         int port = masterPort != null ? masterPort : LocalRanks.freePort();
         int perProc = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / nproc);
         List<Process> procs = new ArrayList<>();

@@ -111,7 +111,6 @@ public final class Main implements Runnable {
                 + " or raise the limit with UDIT_MAX_MEMORY (e.g. 16g)";
     }
 
-    /** A user mistake: exit 2. {@link io.udit.engine.UserMistake} by type; IO failures on files the user named. */
     /** Every floating-point option: a finite number (NaN and infinities mean a mistake for every option we have). */
     static double finiteDouble(String v) {
         double d;
@@ -124,14 +123,28 @@ public final class Main implements Runnable {
         return d;
     }
 
+    /** A user mistake: exit 2. {@link io.udit.engine.UserMistake} by type; IO failures on files the user named. */
     static boolean isUserError(Throwable ex) {
         return ex instanceof io.udit.engine.UserMistake || ex instanceof io.udit.dist.ProcessGroup.ConfigMismatchException
                 || ex instanceof IOException || ex instanceof UncheckedIOException || ex instanceof Backbone.StateDictMismatchException;
     }
 
-    private static String message(Throwable ex) {
+    static String message(Throwable ex) {
+        Throwable cause = ex instanceof UncheckedIOException && ex.getCause() != null ? ex.getCause() : ex;
+        if (cause instanceof java.nio.file.FileSystemException f && f.getReason() == null && f.getFile() != null) return fileProblem(f);
         String m = ex.getMessage();
         return m == null ? ex.getClass().getSimpleName() : oneLine(m);
+    }
+
+    /** A file system error without a reason (its message is only the path) as the path and what went wrong there. */
+    private static String fileProblem(java.nio.file.FileSystemException f) {
+        String what = f instanceof java.nio.file.NoSuchFileException ? "no such file or folder"
+                : f instanceof java.nio.file.FileAlreadyExistsException ? "already exists, as " + io.udit.engine.FileKinds.describe(java.nio.file.Path.of(f.getFile()))
+                : f instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                : f instanceof java.nio.file.NotDirectoryException ? "not a folder"
+                : f instanceof java.nio.file.DirectoryNotEmptyException ? "a folder that is not empty"
+                : f.getClass().getSimpleName();
+        return oneLine(f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + what);
     }
 
     private static String oneLine(Object o) {

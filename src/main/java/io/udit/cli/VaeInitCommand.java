@@ -57,6 +57,7 @@ public final class VaeInitCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (out == null) throw new UserError("missing --out-dir DIR (the folder to create)");
+        io.udit.engine.FileKinds.requireFolderOrMissing(out, "--out-dir");
         Checks.inRange("--layers-per-block", layersPerBlock, 1, 16);
         Checks.inRange("--groups", groups, 1, 1024);
         Checks.inRange("--sample-size", sampleSize, 1, 8192);

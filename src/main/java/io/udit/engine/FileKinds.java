@@ -35,6 +35,25 @@ public final class FileKinds {
         throw new UserInputException(role + " " + p + (kind.equals("missing") ? ": no such file" : " is " + kind + ", not a regular file"));
     }
 
+    /** Throws a {@link UserInputException} naming {@code role} and the path unless it is a folder (symlinks followed). */
+    public static void requireFolder(Path p, String role) {
+        if (Files.isDirectory(p)) return;
+        String kind = describe(p);
+        throw new UserInputException(role + " " + p + (kind.equals("missing") ? ": no such folder" : " is " + kind + ", not a folder"));
+    }
+
+    /**
+     * Throws a {@link UserInputException} naming {@code role} and the path unless it is a folder or missing (an output
+     * folder that is made when missing).
+     */
+    public static void requireFolderOrMissing(Path p, String role) {
+        if (!Files.exists(p) || Files.isDirectory(p)) {
+            if (!Files.exists(p) && Files.isSymbolicLink(p)) throw new UserInputException(role + " " + p + " is a dangling symlink, not a folder");
+            return;
+        }
+        throw new UserInputException(role + " " + p + " is " + describe(p) + ", not a folder");
+    }
+
     /**
      * For outputs: null when the path may be replaced (missing, or a regular file with symlinks not followed), else
      * why not ("is a symlink; ...").

@@ -125,6 +125,19 @@ class CliContractTest {
         t.add(new Row("--eval-ref", BAD_SPECIAL, concat(train, "--eval-every", "10", "--inception", config.toString(), "--eval-ref", "@")));
         t.add(new Row("--config", BAD_SPECIAL, "train", "--data", "synthetic", "--config", "@", "--run-dir", tmp.resolve("run").toString()));
         t.add(new Row("--run-dir", List.of("fifo", "/dev/zero"), "train", "--data", "synthetic", "--config", c, "--run-dir", "@"));
+        t.add(new Row("--sampler", List.of("bogus"), "bench", "--config", c, "--mode", "sample", "--sampler", "@"));
+        // output folders: a path that exists and is not a folder is named, as is an input that is not a regular file
+        List<String> notAFolder = List.of("fifo", "/dev/zero", c);
+        t.add(new Row("experiment file", BAD_SPECIAL, "experiment", "run", "@", "--out", tmp.resolve("exp").toString()));
+        t.add(new Row("--out", notAFolder, "experiment", "run", c, "--out", "@"));
+        t.add(new Row("--inception", BAD_SPECIAL, "experiment", "run", c, "--out", tmp.resolve("exp").toString(), "--inception", "@"));
+        t.add(new Row("experiment folder", List.of("fifo", "/dev/zero"), "experiment", "report", "@"));
+        t.add(new Row("--out", notAFolder, "experiment", "sweep", c, "--out", "@", "--arm", "a"));
+        t.add(new Row("--out-dir", notAFolder, "encode", "--images", dir.toString(), "--vae", dir.toString(), "--out-dir", "@"));
+        t.add(new Row("--out-dir", notAFolder, "decode", "--latents", c, "--vae", dir.toString(), "--out-dir", "@"));
+        t.add(new Row("--out-dir", notAFolder, "vae-init", "--out-dir", "@"));
+        t.add(new Row("bogus", List.of("bogus"), "launch", "--", "@"));
+        t.add(new Row("--input-size", List.of("abc"), "launch", "--", "info", "--model", "U-DiT-S", "--input-size", "@"));
         // demo: every number and the run folder are checked before the data is made or a training process started
         String[] demo = {"demo", "--nproc-per-node", "1", "--run-dir", tmp.resolve("demo").toString()};
         t.add(new Row("--minutes", List.of("NaN", "Infinity", "-1", "0", "1e300", "abc"), with(demo, "--minutes")));
@@ -191,6 +204,18 @@ class CliContractTest {
             Throwable c = e.getCause() != null ? e.getCause() : e;
             return new Cli.Result(-1, "", "threw " + c); // e.g. OutOfMemoryError escaping the CLI: reported as a failure of this row
         }
+    }
+
+    /** A file system error that carries only a path (as Files.createDirectories throws) is told with what went wrong. */
+    @Test
+    void fileSystemErrorsSayWhatWentWrong() throws Exception {
+        Path file = Files.writeString(tmp.resolve("plain-file"), "x");
+        java.nio.file.FileSystemException e = org.junit.jupiter.api.Assertions.assertThrows(java.nio.file.FileSystemException.class,
+                () -> Files.createDirectories(file));
+        assertEquals(file + ": already exists, as a regular file", Main.message(e));
+        assertEquals(file + ": already exists, as a regular file", Main.message(new java.io.UncheckedIOException(e)));
+        assertEquals("/x/y: permission denied", Main.message(new java.nio.file.AccessDeniedException("/x/y")));
+        assertEquals("/x/y: No space left on device", Main.message(new java.nio.file.FileSystemException("/x/y", null, "No space left on device")));
     }
 
     /** A subcommand's error line starts with the command as typed, so that its "see ... --help" hint works. */
