@@ -80,6 +80,8 @@ public final class ExperimentCommand implements Runnable {
             try {
                 if (jobs == 1) {
                     result = runner.run() + " new evaluation(s)";
+                    int busy = runner.inUse().size();
+                    if (busy > 0) result += "; " + busy + " run(s) in use by other processes (run this again once they end)";
                 } else {
                     runner.prepare();
                     result = inProcesses(runner.pending()) + " run(s) trained in " + jobs + " processes";

@@ -82,6 +82,8 @@ public final class ExperimentRunner {
     private Dataset train;
     private SampleEvaluator evaluator;
 
+    private final List<Selection> inUse = new ArrayList<>();
+
     /**
      * Everything the runs share, done once: the run folders checked, the experiment state claimed, the judge trained
      * (or loaded from its cache) and every selected arm calibrated.
@@ -129,6 +131,11 @@ public final class ExperimentRunner {
             }
         }
         return out;
+    }
+
+    /** The runs {@link #run} skipped because other processes held their folders. */
+    public List<Selection> inUse() {
+        return List.copyOf(inUse);
     }
 
     /** Prepares, then trains and evaluates what is missing; returns the number of evaluations written. */
@@ -309,8 +316,28 @@ public final class ExperimentRunner {
         }
     }
 
+    /**
+     * Trains and evaluates what one arm x seed misses, holding its run folder throughout (training segments and the
+     * evaluations between them). A folder another process holds is skipped and listed in {@link #inUse()}.
+     */
     private int runOne(ExperimentSpec.Arm arm, long seed) throws IOException {
         Path runDir = dir.runDir(arm.name(), seed);
+        Files.createDirectories(runDir.getParent());
+        RunFolder folder;
+        try {
+            folder = RunFolder.open(runDir, RunFolder.Start.RESUME);
+        } catch (RunFolder.InUseException e) {
+            log.accept(arm.name() + " seed " + seed + ": skipped, " + e.getMessage());
+            inUse.add(new Selection(arm.name(), seed));
+            return 0;
+        }
+        try (folder) {
+            return trainAndEvaluate(arm, seed, folder);
+        }
+    }
+
+    private int trainAndEvaluate(ExperimentSpec.Arm arm, long seed, RunFolder folder) throws IOException {
+        Path runDir = folder.dir();
         List<Long> done = new ArrayList<>();
         double seconds = 0;
         for (EvalRecord r : EvalRecord.readAll(runDir)) {
@@ -324,9 +351,8 @@ public final class ExperimentRunner {
             if (done.contains(target)) continue;
             log.accept(String.format("%s seed %d: training to step %d of %d", arm.name(), seed, target, full.steps()));
             RunConfig segment = full.toBuilder().steps(target).build();
-            Files.createDirectories(runDir.getParent());
             long t0 = System.nanoTime();
-            Trainer.Result r = new Trainer(segment, train, runDir, RunFolder.Start.RESUME, null).run();
+            Trainer.Result r = new Trainer(segment, train, runDir, RunFolder.Start.RESUME, null).withRunFolder(folder.lend()).run();
             seconds += (System.nanoTime() - t0) / 1e9;
             if (r.finalStep() != target) throw new IllegalStateException(runDir + ": training stopped at step " + r.finalStep() + ", not " + target);
             Map<String, Double> metrics = evaluate(arm, r.ema(), runDir, target, full);

@@ -37,15 +37,25 @@ public final class RunFolder implements AutoCloseable {
     /** Temporary files of interrupted atomic writes: {@code .<name>.<random>.tmp} and libtorch's {@code .opt-*.tmp}. */
     private static final Pattern TEMPORARY = Pattern.compile("\\..*\\.tmp");
 
+    /** The folder is owned by another trainer (another process, or another owner in this one). */
+    public static final class InUseException extends RunException {
+        InUseException(String message) {
+            super(message);
+        }
+    }
+
     private final Path dir;
     private final FileChannel channel;
     private final FileLock lock;
+    /** A view lent to a trainer for one segment of a run: closing it keeps the lock, which its owner releases. */
+    private final boolean lent;
     private Start start;
 
-    private RunFolder(Path dir, FileChannel channel, FileLock lock) {
+    private RunFolder(Path dir, FileChannel channel, FileLock lock, boolean lent) {
         this.dir = dir;
         this.channel = channel;
         this.lock = lock;
+        this.lent = lent;
     }
 
     public Path dir() {
@@ -69,9 +79,9 @@ public final class RunFolder implements AutoCloseable {
         if (lock == null) {
             String holder = readHolder(ch);
             ch.close();
-            throw new RunException("run folder " + dir + " is in use by another trainer (" + holder + "); wait for it to end or stop it");
+            throw new InUseException("run folder " + dir + " is in use by another trainer (" + holder + "); wait for it to end or stop it");
         }
-        RunFolder folder = new RunFolder(dir, ch, lock);
+        RunFolder folder = new RunFolder(dir, ch, lock, false);
         try {
             folder.writeHolder();
             List<String> content = folder.content();
@@ -123,6 +133,16 @@ public final class RunFolder implements AutoCloseable {
     public void begin() throws IOException {
         if (start == Start.OVERWRITE && !content().isEmpty()) moveAside();
         removeStaleTemporaries();
+    }
+
+    /**
+     * The folder for one trainer of several that run one after the other under this owner (an experiment trains a run
+     * in segments and evaluates between them): the trainer's close leaves the lock held.
+     */
+    public RunFolder lend() {
+        RunFolder view = new RunFolder(dir, channel, lock, true);
+        view.start = start;
+        return view;
     }
 
     public Start start() {
@@ -203,6 +223,7 @@ public final class RunFolder implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        if (lent) return;
         try {
             if (lock.isValid()) lock.release();
         } finally {

@@ -75,6 +75,31 @@ class ExperimentTest {
         after.forEach((p, t) -> assertEquals(before.get(p), t, p + " changed on a second run"));
     }
 
+    /**
+     * A run folder held by another trainer (a second `experiment run` on the same folder) is skipped, not an error: the
+     * other runs are trained and evaluated, the command says what it skipped, and running it again once the folder is
+     * free completes the skipped run with the uninterrupted run's results.
+     */
+    @Test
+    void aRunInUseByAnotherProcessIsSkippedAndCompletedLater() throws Exception {
+        Path dir = tmp.resolve("busy");
+        Path held = dir.resolve("runs/unet/seed-1");
+        Cli.Result first;
+        try (io.udit.train.RunFolder other = io.udit.train.RunFolder.open(held, io.udit.train.RunFolder.Start.RESUME)) {
+            first = Cli.run("experiment", "run", MICRO.toString(), "--out", dir.toString());
+        }
+        assertEquals(0, first.exitCode(), first.all());
+        assertTrue(first.out().contains("6 new evaluation(s); 1 run(s) in use by other processes"), first.out());
+        assertTrue(first.err().contains("unet seed 1: skipped, run folder " + held + " is in use"), first.err());
+        assertEquals(List.of(), EvalRecord.readAll(held));
+        Cli.Result second = Cli.run("experiment", "run", MICRO.toString(), "--out", dir.toString());
+        assertEquals(0, second.exitCode(), second.all());
+        assertTrue(second.out().contains("2 new evaluation(s); report"), second.out());
+        List<EvalRecord> got = EvalRecord.readAll(held), want = EvalRecord.readAll(full.resolve("runs/unet/seed-1"));
+        assertEquals(want.size(), got.size());
+        for (int i = 0; i < want.size(); i++) assertEquals(want.get(i).metrics(), got.get(i).metrics());
+    }
+
     @Test
     void killedRunCompletesOnlyWhatWasMissingWithTheSameResults() throws Exception {
         Path dir = tmp.resolve("killed");
