@@ -251,6 +251,7 @@ public final class TrainCommand implements Callable<Integer> {
         boolean uncond = unconditional != null ? unconditional : base != null && base.unconditional();
         String vaeDir = vae != null ? vae.toString() : base != null ? base.vae() : null;
         Dataset ds = openData(dataSpec, uncond, res);
+        readFirstSample(ds);
         if (vaeDir != null) {
             try {
                 ds = new io.udit.vae.EncodedImages(ds, VaeFolders.load(Path.of(vaeDir)));
@@ -462,6 +463,19 @@ public final class TrainCommand implements Callable<Integer> {
             return Datasets.open(spec, o);
         } catch (RuntimeException e) {
             throw new UserError("cannot open data '" + spec + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads the data's first sample, so that data which cannot be read at all (images smaller than the crop, a damaged
+     * file) fails with one line before the run folder is made, not at the first batch.
+     */
+    static void readFirstSample(Dataset ds) {
+        if (ds.size() == 0) return;
+        try {
+            ds.read(0, new float[ds.sampleSize()], new java.util.SplittableRandom(0));
+        } catch (io.udit.data.DataException e) {
+            throw new UserError("--data: " + e.getMessage(), e);
         }
     }
 

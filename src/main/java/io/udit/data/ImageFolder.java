@@ -251,7 +251,7 @@ public final class ImageFolder implements Dataset {
         int w = img.width(), h = img.height();
         if (Math.min(w, h) < size && !allowUpscale)
             throw new DataException(file + ": image is " + w + "x" + h + ", smaller than the " + size + "x" + size
-                    + " crop (allow upscaling to enlarge it as ADM does)");
+                    + " crop (a --resolution up to its short side fits it; udit encode --allow-upscale enlarges it as ADM does)");
         byte[] cur = img.data();
         while (Math.min(w, h) >= 2 * size) {
             int nw = w / 2, nh = h / 2;

@@ -206,6 +206,23 @@ class CliContractTest {
         }
     }
 
+    /**
+     * Data that cannot be read is found before the run starts: an image folder whose images are smaller than the crop
+     * exits 2 with one line naming the image and the remedy, and no run folder is made.
+     */
+    @Test
+    void unreadableDataFailsBeforeTheRunFolderIsMade() throws Exception {
+        Path images = Files.createDirectories(tmp.resolve("small-images"));
+        javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB), "png",
+                images.resolve("a.png").toFile());
+        Path run = tmp.resolve("run-small-images");
+        Cli.Result r = Cli.run("train", "--data", images.toString(), "--resolution", "16", "--steps", "1", "--run-dir", run.toString());
+        assertEquals(2, r.exitCode(), r.all());
+        assertEquals(1, r.err().strip().lines().count(), r.all());
+        assertTrue(r.err().contains("a.png: image is 8x8, smaller than the 16x16 crop") && r.err().contains("--resolution"), r.err());
+        assertTrue(!Files.exists(run), "the run folder was made");
+    }
+
     /** A file system error that carries only a path (as Files.createDirectories throws) is told with what went wrong. */
     @Test
     void fileSystemErrorsSayWhatWentWrong() throws Exception {
