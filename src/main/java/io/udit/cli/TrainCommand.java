@@ -267,16 +267,18 @@ public final class TrainCommand implements Callable<Integer> {
         }
         RunConfig cfg = runConfig(base, model, dataSpec, res, uncond, vaeDir);
         Path dir = runDir != null ? runDir : RunDirs.defaultFor(model, dataSpec);
-        if (env.isMain()) {
+        Trainer trainer;
+        try {
+            trainer = new Trainer(cfg, ds, dir, start, null);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), e);
+        }
+        if (env.isMain()) { // once every setting is known to fit
             System.err.println("data: " + ds.describe());
             System.err.println("model: " + io.udit.io.Json.write(model.toMap()));
             System.err.println("run folder: " + dir.toAbsolutePath());
         }
-        try {
-            return new Trainer(cfg, ds, dir, start, null);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), e);
-        }
+        return trainer;
     }
 
     /** The run config the flags apply to: a --config run file, else with --resume the folder's config.json, else none. */

@@ -221,6 +221,12 @@ class CliContractTest {
         assertEquals(1, r.err().strip().lines().count(), r.all());
         assertTrue(r.err().contains("a.png: image is 8x8, smaller than the 16x16 crop") && r.err().contains("--resolution"), r.err());
         assertTrue(!Files.exists(run), "the run folder was made");
+        // a model file that does not fit the data: one line, said before anything about the run
+        Cli.Result misfit = Cli.run("train", "--data", "synthetic", "--config", config.toString(), "--run-dir", run.toString());
+        assertEquals(2, misfit.exitCode(), misfit.all());
+        assertEquals("udit train: model and data do not fit: model input size 8, data resolution 32; model has 4 classes, data 10",
+                misfit.err().strip(), misfit.all());
+        assertTrue(!Files.exists(run), "the run folder was made");
     }
 
     /** A file system error that carries only a path (as Files.createDirectories throws) is told with what went wrong. */
