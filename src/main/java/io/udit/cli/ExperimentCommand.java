@@ -37,7 +37,8 @@ public final class ExperimentCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "FILE", description = "Experiment file (JSON), e.g. experiments/paper-claim.json.")
         Path file;
 
-        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Experiment folder (created; reused when it holds this experiment).")
+        @Option(names = {"--out", "--out-dir"}, required = true, paramLabel = "DIR",
+                description = "Experiment folder (created; reused when it holds this experiment). --out-dir is the same option.")
         Path out;
 
         @Option(names = "--only", paramLabel = "ARM[:SEED]", split = ",", description = "Run only these arms (or arm:seed pairs); repeatable (default: every arm and seed).")
@@ -171,7 +172,8 @@ public final class ExperimentCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "FILE", description = "The experiment file the folder was run from.")
         Path file;
 
-        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Experiment folder holding the finished runs.")
+        @Option(names = {"--out", "--out-dir"}, required = true, paramLabel = "DIR",
+                description = "Experiment folder holding the finished runs. --out-dir is the same option.")
         Path out;
 
         @Option(names = "--arm", required = true, paramLabel = "ARM", description = "The arm whose runs to sample.")

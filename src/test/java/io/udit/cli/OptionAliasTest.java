@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -35,6 +36,21 @@ class OptionAliasTest {
         assertEquals(Path.of("o"), e.out);
         VaeInitCommand v = parse("vae-init", "--out", "o");
         assertEquals(Path.of("o"), v.out);
+    }
+
+    /** An experiment's folder is an output folder: --out-dir as everywhere, --out as its first name. */
+    @Test
+    void experimentFoldersAcceptOutDir() {
+        for (String sub : List.of("run", "sweep")) {
+            for (String name : List.of("--out", "--out-dir")) {
+                String[] args = sub.equals("run") ? new String[] {"experiment", sub, "e.json", name, "o"}
+                        : new String[] {"experiment", sub, "e.json", name, "o", "--arm", "a"};
+                CommandLine.ParseResult r = Main.commandLine().parseArgs(args);
+                Object cmd = r.subcommand().subcommand().commandSpec().userObject();
+                Path out = cmd instanceof ExperimentCommand.Run run ? run.out : ((ExperimentCommand.Sweep) cmd).out;
+                assertEquals(Path.of("o"), out, sub + " " + name);
+            }
+        }
     }
 
     @Test
