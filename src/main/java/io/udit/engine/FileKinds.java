@@ -47,11 +47,9 @@ public final class FileKinds {
      * folder that is made when missing).
      */
     public static void requireFolderOrMissing(Path p, String role) {
-        if (!Files.exists(p) || Files.isDirectory(p)) {
-            if (!Files.exists(p) && Files.isSymbolicLink(p)) throw new UserInputException(role + " " + p + " is a dangling symlink, not a folder");
-            return;
-        }
-        throw new UserInputException(role + " " + p + " is " + describe(p) + ", not a folder");
+        String kind = describe(p);
+        if (kind.equals("a directory") || kind.equals("missing")) return;
+        throw new UserInputException(role + " " + p + " is " + kind + ", not a folder");
     }
 
     /**
