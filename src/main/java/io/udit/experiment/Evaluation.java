@@ -16,6 +16,8 @@ import java.util.Map;
  */
 public record Evaluation(String sampler, int steps, double cfgScale, int perClass, List<Double> fractions, long seed,
                          int judgeEpochs, int judgeMaxTrainSamples, int judgeWidth) {
+    /** The most evaluation points per run (README, Limits). */
+    public static final int MAX_FRACTIONS = 100;
 
     static final List<String> KEYS = List.of("sampler", "steps", "cfg_scale", "per_class", "fractions", "seed", "judge");
     static final List<String> JUDGE_KEYS = List.of("epochs", "max_train_samples", "width");
@@ -36,6 +38,9 @@ public record Evaluation(String sampler, int steps, double cfgScale, int perClas
         if (!(cfgScale >= 0 && cfgScale <= 1000)) throw new IllegalArgumentException("evaluation.cfg_scale: must be in [0, 1000], got " + cfgScale);
         if (perClass < 2 || perClass > 10_000) throw new IllegalArgumentException("evaluation.per_class: must be in [2, 10000], got " + perClass);
         if (fractions.isEmpty()) throw new IllegalArgumentException("evaluation.fractions: at least one");
+        if (fractions.size() > MAX_FRACTIONS) {
+            throw new IllegalArgumentException("evaluation.fractions: at most " + MAX_FRACTIONS + " fractions, got " + fractions.size());
+        }
         double prev = 0;
         for (double f : fractions) {
             if (!(f > prev && f <= 1)) throw new IllegalArgumentException("evaluation.fractions: increasing values in (0, 1], got " + fractions);

@@ -40,6 +40,8 @@ import java.util.Set;
  */
 public record ExperimentSpec(String name, String description, Map<String, Object> run, Long steps, Double trainGflops,
                              List<Long> seeds, List<Arm> arms, Evaluation evaluation) {
+    /** The most seeds and arms an experiment file may list (README, Limits). */
+    public static final int MAX_SEEDS = 1000, MAX_ARMS = 256;
 
     static final List<String> KEYS = List.of("name", "description", "recipe", "models", "arms", "evaluation");
     static final List<String> RECIPE_KEYS = List.of("run", "steps", "train_gflops", "seeds");
@@ -103,6 +105,7 @@ public record ExperimentSpec(String name, String description, Map<String, Object
         if (gflops != null && !(gflops > 0)) throw new IllegalArgumentException("recipe.train_gflops: must be > 0, got " + gflops);
         List<Long> seeds = new ArrayList<>();
         if (!(recipe.get("seeds") instanceof List<?> sl) || sl.isEmpty()) throw new IllegalArgumentException("recipe.seeds: a non-empty list of integers");
+        if (sl.size() > MAX_SEEDS) throw new IllegalArgumentException("recipe.seeds: at most " + MAX_SEEDS + " seeds, got " + sl.size());
         for (Object s : sl) {
             Long seed = ConfigKeys.exactLong(s);
             if (seed == null || seed < 0) throw new IllegalArgumentException("recipe.seeds: whole numbers in [0, 2^63), got " + s);
@@ -117,6 +120,7 @@ public record ExperimentSpec(String name, String description, Map<String, Object
             });
         }
         if (!(m.get("arms") instanceof List<?> al) || al.isEmpty()) throw new IllegalArgumentException("arms: a non-empty list of {name, model}");
+        if (al.size() > MAX_ARMS) throw new IllegalArgumentException("arms: at most " + MAX_ARMS + " arms, got " + al.size());
         List<Arm> arms = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (Object o : al) {

@@ -301,6 +301,21 @@ class ExperimentTest {
             cases.add(new String[] {"recipe.seeds: whole numbers in [0, 2^63), got ", "experiment", "run", badSeed.toString(),
                     "--out", tmp.resolve("x10").toString()});
         }
+        // counts past the documented bounds are refused when the file is read, before any judge or calibration
+        String manySeeds = java.util.stream.LongStream.range(0, 100_000).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(", "));
+        Path seedsFile = tmp.resolve("manyseeds.json");
+        Files.writeString(seedsFile, micro.replace("\"seeds\": [0, 1]", "\"seeds\": [" + manySeeds + "]"));
+        cases.add(new String[] {"recipe.seeds: at most 1000 seeds, got 100000", "experiment", "run", seedsFile.toString(), "--out", tmp.resolve("x11").toString()});
+        String arm = "{\"name\": \"a%d\", \"model\": {\"model\": \"micro\"}}";
+        String manyArms = java.util.stream.IntStream.range(0, 300).mapToObj(i -> String.format(arm, i)).collect(java.util.stream.Collectors.joining(", "));
+        Path armsFile = tmp.resolve("manyarms.json");
+        Files.writeString(armsFile, micro.substring(0, micro.indexOf("\"arms\"")) + "\"arms\": [" + manyArms + "],\n"
+                + micro.substring(micro.indexOf("\"evaluation\"")));
+        cases.add(new String[] {"arms: at most 256 arms, got 300", "experiment", "run", armsFile.toString(), "--out", tmp.resolve("x12").toString()});
+        String manyFractions = java.util.stream.IntStream.rangeClosed(1, 1000).mapToObj(i -> Double.toString(i / 1000.0)).collect(java.util.stream.Collectors.joining(", "));
+        Path fractionsFile = tmp.resolve("manyfractions.json");
+        Files.writeString(fractionsFile, micro.replace("\"fractions\": [0.5, 1.0]", "\"fractions\": [" + manyFractions + "]"));
+        cases.add(new String[] {"evaluation.fractions: at most 100 fractions, got 1000", "experiment", "run", fractionsFile.toString(), "--out", tmp.resolve("x13").toString()});
         for (String[] c : cases) {
             String[] args = java.util.Arrays.copyOfRange(c, 1, c.length);
             Cli.Result r = Cli.run(args);
